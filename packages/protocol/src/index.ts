@@ -22,5 +22,6 @@ export {
   type RatchetMessage,
   type RatchetHeader,
 } from './wire.ts';
+export * from './fingerprint.ts';
 export { nobleCryptoProvider } from './providers/noble.ts';
 export { webCryptoProvider } from './providers/webcrypto.ts';

@@ -36,9 +36,9 @@ describe.each(await availableProviders())('known answers ($name)', (crypto) => {
     const iterated = rfc7748.vectors.filter((v: Vector) => v.kind === 'iterated') as Vector[];
     expect(iterated.length).toBeGreaterThan(0);
     const max = Math.max(...iterated.map((v) => v.iterations as number));
-    let k = new Uint8Array(32);
+    let k: Uint8Array = new Uint8Array(32);
     k[0] = 9;
-    let u = k.slice();
+    let u: Uint8Array = k.slice();
     const results = new Map<number, string>();
     for (let i = 1; i <= max; i++) {
       const next = await crypto.x25519(k, u);

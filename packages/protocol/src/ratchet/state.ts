@@ -2,7 +2,7 @@
  * Double Ratchet state (signal.org/docs/specifications/doubleratchet §3.2) and its versioned
  * binary serialisation, so clients can persist a session and resume it later.
  */
-import type { ByteReader, ByteWriter} from '../bytes.ts';
+import type { ByteReader, ByteWriter } from '../bytes.ts';
 import { wipe } from '../bytes.ts';
 import {
   MAX_RECEIVER_CHAINS,
