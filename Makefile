@@ -20,7 +20,8 @@ test: install system-deps
 	npm run --silent lint
 	npm run --silent typecheck
 	npm run --silent format:check
-	npx vitest run
+	npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; \
+	  status=$$?; node scripts/test-summary.mjs test-results/vitest.json; exit $$status
 
 test-node: install
 	npx vitest run --project node
