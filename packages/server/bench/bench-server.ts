@@ -1,0 +1,50 @@
+/**
+ * The process under test, started by server-bench.ts pinned to one core:
+ *   node --import tsx bench-server.ts full|relay
+ * `full` is the real server (same code as `make run`) with bench-only settings: cheap password
+ * hashing (login speed is not what is measured), no rate limits, a fresh temp data dir, and
+ * SQLITE_SYNCHRONOUS as given (default FULL: every message fsynced before its ack).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, createLogger, startServer } from '../src/index.ts';
+import { startBareRelay } from './bare-relay.ts';
+
+const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
+const mode = process.argv[2];
+
+// SIGUSR2: collect garbage now (run with --expose-gc), so RSS readings compare like with like.
+process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
+
+if (mode === 'relay') {
+  const { url } = await startBareRelay(0);
+  process.stdout.write(`READY ${url}\n`);
+  process.once('SIGINT', () => process.exit(0));
+} else if (mode === 'full') {
+  const server = await startServer(
+    {
+      ...DEFAULT_CONFIG,
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'susurro-bench-')),
+      logLevel: 'warn',
+      scryptLog2N: 10,
+      sqliteSynchronous: process.env.SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
+      rateLimits: {
+        loginPerIp: UNLIMITED,
+        loginPerUsername: UNLIMITED,
+        registerPerIp: UNLIMITED,
+        bundleFetchPerAccount: UNLIMITED,
+        sendPerDevice: UNLIMITED,
+      },
+    },
+    { log: createLogger('warn') },
+  );
+  process.stdout.write(`READY ${server.url}\n`);
+  process.once('SIGINT', () => {
+    void server.close().then(() => process.exit(0));
+  });
+} else {
+  process.stderr.write('usage: bench-server.ts full|relay\n');
+  process.exit(2);
+}

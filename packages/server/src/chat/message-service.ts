@@ -1,0 +1,110 @@
+import { tryNormalizeUsername } from '../accounts/username.ts';
+import type { Clock } from '../clock.ts';
+import { decodeBase64 } from '../encoding.ts';
+import { ServerError } from '../errors.ts';
+import {
+  MAX_ENVELOPE_BODY_BYTES,
+  MAX_QUEUED_MESSAGES_PER_DEVICE,
+  type RateLimits,
+} from '../limits.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Principal } from '../principal.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
+import {
+  isStorageError,
+  type EnqueueResult,
+  type NewMessage,
+  type Storage,
+} from '../storage/types.ts';
+import type { FanOut } from './fan-out.ts';
+
+export interface Envelope {
+  /** Chosen by the sender; a retry with the same id is acked, not stored twice. */
+  readonly id: string;
+  readonly to: string;
+  readonly deviceId: number;
+  /** Base64 ciphertext; the server never looks inside. */
+  readonly body: string;
+}
+
+export interface MessageServiceOptions {
+  readonly storage: Storage;
+  readonly fanOut: FanOut;
+  readonly limiter: RateLimiter;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly rateLimits: RateLimits;
+}
+
+/** RF03: store-and-forward. Shared by the WebSocket `send` frame and `POST /v1/messages`. */
+export class MessageService {
+  readonly #o: MessageServiceOptions;
+
+  constructor(options: MessageServiceOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Resolves only after the envelope is durable in the recipient device's queue (DESIGN:
+   * "stored before the sender gets its ack"), then wakes the recipient's connection.
+   */
+  async send(sender: Principal, envelope: Envelope, transport: 'ws' | 'http') {
+    return this.commit(await this.prepare(sender, envelope), transport);
+  }
+
+  /** Step 1 of `send`: checks the envelope and resolves its recipient; stores nothing. */
+  async prepare(sender: Principal, envelope: Envelope): Promise<NewMessage> {
+    const { storage, limiter, rateLimits } = this.#o;
+    limiter.take(`send:${sender.accountId}:${sender.deviceId}`, rateLimits.sendPerDevice);
+    const body = decodeBase64(envelope.body, 'body');
+    if (body.length > MAX_ENVELOPE_BODY_BYTES) {
+      throw new ServerError(
+        'PAYLOAD_TOO_LARGE',
+        `Envelope bodies are at most ${MAX_ENVELOPE_BODY_BYTES} bytes.`,
+      );
+    }
+    const username = tryNormalizeUsername(envelope.to);
+    const recipient =
+      username === undefined ? undefined : await storage.getAccountByUsername(username);
+    if (recipient === undefined) throw new ServerError('NOT_FOUND', 'No such user.');
+    return {
+      recipient: { accountId: recipient.accountId, deviceId: envelope.deviceId },
+      senderAccountId: sender.accountId,
+      senderUsername: sender.username,
+      senderDeviceId: sender.deviceId,
+      clientId: envelope.id,
+      body,
+      createdAt: this.#o.clock(),
+    };
+  }
+
+  /**
+   * Step 2: stores durably. The storage call is issued synchronously, so commits issued one
+   * after another (without awaiting) are applied in that order: the WebSocket path pipelines a
+   * connection's sends this way and keeps per-sender order.
+   */
+  async commit(message: NewMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
+    let result;
+    try {
+      result = await this.#o.storage.enqueueMessage(message, MAX_QUEUED_MESSAGES_PER_DEVICE);
+    } catch (e) {
+      if (isStorageError(e, 'NOT_FOUND')) {
+        throw new ServerError('DEVICE_NOT_FOUND', undefined, { cause: e });
+      }
+      if (isStorageError(e, 'LIMIT')) throw new ServerError('QUEUE_FULL', undefined, { cause: e });
+      throw e;
+    }
+    if (!result.duplicate) {
+      this.#o.metrics.messagesReceived.inc({ transport });
+      this.#o.fanOut.publish(message.recipient);
+    }
+    return result;
+  }
+
+  /** The recipient confirms a delivery; only then is the message deleted. Idempotent. */
+  async ack(recipient: Principal, serverId: string): Promise<boolean> {
+    const deleted = await this.#o.storage.deleteMessage(recipient, serverId);
+    if (deleted) this.#o.metrics.messagesAcked.inc();
+    return deleted;
+  }
+}

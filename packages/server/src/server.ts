@@ -1,0 +1,153 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { nodeCryptoProvider } from '@susurro/protocol/node';
+import { AccountService } from './accounts/account-service.ts';
+import { PasswordHasher } from './accounts/password-hasher.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { InProcessFanOut, type FanOut } from './chat/fan-out.ts';
+import { MessageService } from './chat/message-service.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { databaseFile, type Config } from './config.ts';
+import { buildHttpApp } from './http/app.ts';
+import { KeyService } from './keys/key-service.ts';
+import {
+  DEDUPE_WINDOW_MS,
+  MAX_DEVICES_PER_ACCOUNT,
+  SCRYPT_LOG2_N,
+  SWEEP_INTERVAL_MS,
+} from './limits.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { SqliteStorage } from './storage/sqlite/index.ts';
+import type { Storage } from './storage/types.ts';
+import { registerStaticWeb } from './http/static-web.ts';
+import { WsTransport, WS_PATH } from './ws/ws-transport.ts';
+
+export interface ServerDeps {
+  /** Defaults to SQLite under `config.dataDir`. */
+  readonly storage?: Storage;
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  readonly fanOut?: FanOut;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8080 (the real port when config.port was 0). */
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly app: FastifyInstance;
+  readonly chat: ChatService;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Graceful shutdown: stop accepting, drain sockets, finish requests, close storage. */
+  close(): Promise<void>;
+}
+
+/** Wires adapters and services together. Entry points only call this and `startServer`. */
+export function composeServer(config: Config, deps: ServerDeps = {}) {
+  const log = deps.log ?? createLogger(config.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const storage =
+    deps.storage ??
+    new SqliteStorage({ file: databaseFile(config), synchronous: config.sqliteSynchronous });
+  const metrics = createMetrics(() => storage.countQueuedMessages());
+  const limiter = new RateLimiter(clock);
+  const fanOut = deps.fanOut ?? new InProcessFanOut();
+  const { rateLimits } = config;
+  const accounts = new AccountService({
+    storage,
+    hasher: new PasswordHasher(config.scryptLog2N),
+    limiter,
+    clock,
+    rateLimits,
+    tokenLifetimeMs: config.tokenLifetimeMs,
+    ticketLifetimeMs: config.ticketLifetimeMs,
+    maxDevices: MAX_DEVICES_PER_ACCOUNT,
+  });
+  const keys = new KeyService({ storage, crypto: nodeCryptoProvider, limiter, clock, rateLimits });
+  const messages = new MessageService({ storage, fanOut, limiter, clock, metrics, rateLimits });
+  const transport = new WsTransport({
+    log,
+    metrics,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxBufferedBytes: config.maxBufferedBytes,
+  });
+  const chat = new ChatService({
+    storage,
+    messages,
+    sender: transport,
+    fanOut,
+    metrics,
+    log,
+    clock,
+    maxUnacked: config.deliveryWindow,
+    maxUnackedBytes: config.deliveryWindowBytes,
+  });
+  let ready = false;
+  const app = buildHttpApp({
+    config,
+    log,
+    storage,
+    metrics,
+    accounts,
+    keys,
+    messages,
+    chat,
+    isReady: () => ready,
+  });
+  if (config.webDir !== undefined) registerStaticWeb(app, config.webDir);
+  transport.attach(app.server, chat, accounts);
+  if (config.scryptLog2N < SCRYPT_LOG2_N) {
+    log.warn(
+      { scryptLog2N: config.scryptLog2N },
+      'password hashing below the OWASP cost: tests only',
+    );
+  }
+  return {
+    log,
+    storage,
+    metrics,
+    chat,
+    app,
+    transport,
+    sweep: () => storage.sweep(clock(), clock() - DEDUPE_WINDOW_MS),
+    setReady: (value: boolean) => {
+      ready = value;
+    },
+  };
+}
+
+export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  const parts = composeServer(config, deps);
+  const { app, log, storage, chat, transport } = parts;
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+  const wsUrl = `${config.tls ? 'wss' : 'ws'}://${host}:${port}${WS_PATH}`;
+  const sweeper = setInterval(() => {
+    parts.sweep().catch((e: unknown) => log.error({ err: e }, 'sweep failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  parts.setReady(true);
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      log.info('shutting down');
+      parts.setReady(false);
+      clearInterval(sweeper);
+      transport.stopAccepting();
+      await chat.drain(config.shutdownGraceMs);
+      transport.terminateAll();
+      await app.close();
+      await storage.close();
+      log.info('stopped');
+    })();
+    return closing;
+  };
+  log.info({ url, wsUrl }, 'listening');
+  return { url, wsUrl, app, chat, metrics: parts.metrics, log, close };
+}

@@ -1,0 +1,5 @@
+export {
+  SqliteStorage,
+  type SqliteStorageOptions,
+  type SqliteSynchronous,
+} from './sqlite-storage.ts';

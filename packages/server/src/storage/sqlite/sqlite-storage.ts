@@ -1,0 +1,253 @@
+import DatabaseConstructor from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  StorageError,
+  type AccountId,
+  type AccountRecord,
+  type DeviceAddress,
+  type DeviceRecord,
+  type NewMessage,
+  type OneTimePreKeyRecord,
+  type SessionRecord,
+  type SignedPreKeyRecord,
+  type Storage,
+  type StoredMessage,
+  type TicketRecord,
+} from '../types.ts';
+import {
+  addOneTimePreKeys,
+  countPreKeys,
+  setDeviceKeys,
+  takePreKeyBundles,
+} from './key-directory.ts';
+import { enqueueMessage, listMessages, parseServerId } from './message-queue.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import { migrate } from './migrate.ts';
+import { rowId, toDeviceRecord, type DeviceRow } from './rows.ts';
+import { mapConstraint } from './sqlite-errors.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+import { WriteBatcher } from './write-batcher.ts';
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+/** Acked-message deletions wait at most this long for a batch to join (see runLazy). */
+const LAZY_DELETE_DELAY_MS = 20;
+
+export interface SqliteStorageOptions {
+  /** Database file; its directory is created if missing. */
+  readonly file: string;
+  /**
+   * FULL (default) fsyncs the WAL at every commit: an acked message survives power loss.
+   * NORMAL syncs only at checkpoints: acked messages survive a process crash (SIGKILL) but
+   * the last commits may be lost if the machine loses power. Group commit keeps FULL cheap.
+   */
+  readonly synchronous?: SqliteSynchronous;
+}
+
+/** The default storage adapter: one SQLite file, WAL journal, group commit. */
+export class SqliteStorage implements Storage {
+  readonly #db: Database;
+  readonly #sql: Statements;
+  readonly #writes: WriteBatcher;
+  #closed = false;
+
+  constructor(options: SqliteStorageOptions) {
+    mkdirSync(dirname(options.file), { recursive: true });
+    const db = new DatabaseConstructor(options.file);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, MIGRATIONS);
+    this.#db = db;
+    this.#sql = prepareStatements(db);
+    this.#writes = new WriteBatcher(db);
+  }
+
+  async createAccount(username: string, passwordHash: string, now: number) {
+    return this.#writes.run((): AccountRecord => {
+      try {
+        const info = this.#sql.insertAccount.run(username, passwordHash, now);
+        const accountId = String(info.lastInsertRowid);
+        return { accountId, username, passwordHash, createdAt: now };
+      } catch (e) {
+        throw mapConstraint(e, 'username exists');
+      }
+    });
+  }
+
+  getAccountByUsername(username: string): Promise<AccountRecord | undefined> {
+    return read(() => {
+      const row = this.#sql.selectAccountByUsername.get(username) as
+        { account_id: number; password_hash: string; created_at: number } | undefined;
+      if (row === undefined) return undefined;
+      return {
+        accountId: String(row.account_id),
+        username,
+        passwordHash: row.password_hash,
+        createdAt: row.created_at,
+      };
+    });
+  }
+
+  async createDevice(accountId: AccountId, now: number, maxDevices: number) {
+    return this.#writes.run(() => {
+      const { n, top } = this.#sql.deviceStats.get(rowId(accountId)) as { n: number; top: number };
+      if (n >= maxDevices) throw new StorageError('LIMIT', 'too many devices');
+      const deviceId = top + 1;
+      try {
+        this.#sql.insertDevice.run(rowId(accountId), deviceId, now);
+      } catch (e) {
+        throw mapConstraint(e, 'no such account');
+      }
+      return deviceId;
+    });
+  }
+
+  getDevice(accountId: AccountId, deviceId: number): Promise<DeviceRecord | undefined> {
+    return read(() => {
+      const row = this.#sql.selectDevice.get(rowId(accountId), deviceId) as DeviceRow | undefined;
+      return row === undefined ? undefined : toDeviceRecord(row);
+    });
+  }
+
+  listDevices(accountId: AccountId): Promise<DeviceRecord[]> {
+    return read(() =>
+      (this.#sql.selectDevices.all(rowId(accountId)) as DeviceRow[]).map(toDeviceRecord),
+    );
+  }
+
+  async createSession(tokenHash: Uint8Array, session: SessionRecord) {
+    return this.#writes.run(() => {
+      const { accountId, deviceId, expiresAt } = session;
+      this.#sql.insertSession.run(tokenHash, rowId(accountId), deviceId, expiresAt);
+    });
+  }
+
+  getSession(tokenHash: Uint8Array, now: number): Promise<SessionRecord | undefined> {
+    return read(() => {
+      const row = this.#sql.selectSession.get(tokenHash, now) as
+        { account_id: number; username: string; device_id: number; expires_at: number } | undefined;
+      if (row === undefined) return undefined;
+      return {
+        accountId: String(row.account_id),
+        username: row.username,
+        deviceId: row.device_id,
+        expiresAt: row.expires_at,
+      };
+    });
+  }
+
+  async deleteSession(tokenHash: Uint8Array) {
+    return this.#writes.run(() => {
+      this.#sql.deleteSession.run(tokenHash);
+    });
+  }
+
+  async createTicket(ticketHash: Uint8Array, ticket: TicketRecord, expiresAt: number) {
+    return this.#writes.run(() => {
+      this.#sql.insertTicket.run(ticketHash, rowId(ticket.accountId), ticket.deviceId, expiresAt);
+    });
+  }
+
+  async consumeTicket(ticketHash: Uint8Array, now: number) {
+    return this.#writes.run((): TicketRecord | undefined => {
+      const row = this.#sql.takeTicket.get(ticketHash) as
+        { account_id: number; device_id: number; expires_at: number } | undefined;
+      if (row === undefined || row.expires_at <= now) return undefined;
+      const account = this.#sql.selectUsername.get(row.account_id) as { username: string };
+      return {
+        accountId: String(row.account_id),
+        username: account.username,
+        deviceId: row.device_id,
+      };
+    });
+  }
+
+  async setDeviceKeys(
+    device: DeviceAddress,
+    identityKey: Uint8Array,
+    signedPreKey: SignedPreKeyRecord,
+    now: number,
+  ) {
+    return this.#writes.run(() => setDeviceKeys(this.#sql, device, identityKey, signedPreKey, now));
+  }
+
+  async addOneTimePreKeys(
+    device: DeviceAddress,
+    keys: readonly OneTimePreKeyRecord[],
+    maxStored: number,
+  ) {
+    return this.#writes.run(() => addOneTimePreKeys(this.#sql, device, keys, maxStored));
+  }
+
+  countOneTimePreKeys(device: DeviceAddress): Promise<number> {
+    return read(() => countPreKeys(this.#sql, device));
+  }
+
+  async takePreKeyBundles(accountId: AccountId, deviceId?: number) {
+    return this.#writes.run(() => takePreKeyBundles(this.#sql, accountId, deviceId));
+  }
+
+  async enqueueMessage(message: NewMessage, maxQueued: number) {
+    // checksFirst: dedupe and quota are read before the single insert pair (see message-queue).
+    return this.#writes.run(() => enqueueMessage(this.#sql, message, maxQueued), {
+      checksFirst: true,
+    });
+  }
+
+  listMessages(
+    recipient: DeviceAddress,
+    afterServerId: string | undefined,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    return read(() => listMessages(this.#sql, recipient, afterServerId, limit));
+  }
+
+  async deleteMessage(recipient: DeviceAddress, serverId: string) {
+    const id = parseServerId(serverId);
+    if (id === undefined) return false;
+    return this.#writes.runLazy(() => {
+      const info = this.#sql.deleteMessage.run(id, rowId(recipient.accountId), recipient.deviceId);
+      return info.changes > 0;
+    }, LAZY_DELETE_DELAY_MS);
+  }
+
+  countQueuedMessages(): Promise<number> {
+    return read(() => (this.#sql.countAllMessages.get() as { n: number }).n);
+  }
+
+  async sweep(now: number, dedupeBefore: number) {
+    return this.#writes.run(() => {
+      this.#sql.sweepSessions.run(now);
+      this.#sql.sweepTickets.run(now);
+      this.#sql.sweepDedupe.run(dedupeBefore);
+    });
+  }
+
+  ping(): Promise<void> {
+    return read(() => {
+      this.#sql.ping.get();
+    });
+  }
+
+  close(): Promise<void> {
+    return read(() => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#writes.flush();
+      this.#db.close();
+    });
+  }
+}
+
+/**
+ * Reads run synchronously (better-sqlite3 is synchronous and fast); this only turns them into
+ * the port's promises, with a throw becoming a rejection as in any async adapter.
+ */
+function read<T>(query: () => T): Promise<T> {
+  // A throw inside the executor rejects the promise.
+  return new Promise<T>((resolve) => resolve(query()));
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { PasswordHasher, checkPassword } from '../src/accounts/password-hasher.ts';
+import { normalizeUsername } from '../src/accounts/username.ts';
+import { decodeBase64, encodeBase64 } from '../src/encoding.ts';
+import { isServerError } from '../src/errors.ts';
+import { SCRYPT_LOG2_N } from '../src/limits.ts';
+import { RateLimiter } from '../src/rate-limiter.ts';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (e) {
+    return isServerError(e) ? e.code : 'not a ServerError';
+  }
+}
+
+describe('base64 (RFC 4648 §4, strict)', () => {
+  it('round-trips and rejects other spellings', () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 251, 252, 253]);
+    expect(decodeBase64(encodeBase64(bytes), 'x')).toEqual(bytes);
+    expect(decodeBase64('', 'x')).toEqual(new Uint8Array());
+    for (const bad of [
+      'AAA',
+      'AA=',
+      'A===',
+      '-_8=',
+      'AA==AA==',
+      ' AAAA',
+      'AAAA\n',
+      'AB==',
+      'AAB=',
+    ]) {
+      expect(
+        codeOf(() => decodeBase64(bad, 'x')),
+        bad,
+      ).toBe('BAD_BASE64');
+    }
+  });
+});
+
+describe('usernames', () => {
+  it('normalises with NFKC + lowercase and validates the alphabet', () => {
+    expect(normalizeUsername('Alice')).toBe('alice');
+    expect(normalizeUsername('ＢＯＢ_２')).toBe('bob_2');
+    for (const bad of ['ab', 'a'.repeat(33), 'al ice', 'alice!', 'аlice' /* Cyrillic а */, '']) {
+      expect(
+        codeOf(() => normalizeUsername(bad)),
+        bad,
+      ).toBe('INVALID_USERNAME');
+    }
+  });
+});
+
+describe('passwords', () => {
+  it('enforces length in characters and bytes', () => {
+    expect(codeOf(() => checkPassword('1234567'))).toBe('WEAK_PASSWORD');
+    expect(checkPassword('ｐａｓｓｗｏｒｄ')).toBe('password');
+    expect(codeOf(() => checkPassword('é'.repeat(600)))).toBe('WEAK_PASSWORD');
+  });
+
+  it('hashes at the production cost (N=2^17) and verifies', async () => {
+    const hasher = new PasswordHasher(SCRYPT_LOG2_N);
+    const hash = await hasher.hash('correct horse');
+    expect(hash).toMatch(/^\$scrypt\$ln=17,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(await hasher.verify('correct horse', hash)).toBe(true);
+    expect(await hasher.verify('correct horsf', hash)).toBe(false);
+  });
+
+  it('verifies hashes made at another cost, and rejects garbage hashes', async () => {
+    const cheap = await new PasswordHasher(10).hash('pw');
+    const hasher = new PasswordHasher(11);
+    expect(await hasher.verify('pw', cheap)).toBe(true);
+    expect(await hasher.verify('pw', 'plaintext')).toBe(false);
+    await expect(hasher.verifyDummy('whatever')).resolves.toBeUndefined();
+  });
+
+  it('sheds load beyond its queue with SERVER_BUSY', async () => {
+    const hasher = new PasswordHasher(12);
+    const results = await Promise.allSettled(Array.from({ length: 80 }, () => hasher.hash('pw')));
+    const busy = results.filter(
+      (r) => r.status === 'rejected' && isServerError(r.reason, 'SERVER_BUSY'),
+    );
+    expect(busy.length).toBe(80 - 4 - 64);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(68);
+  });
+});
+
+describe('rate limiter', () => {
+  it('allows a burst, then refills at the rate, per key', () => {
+    let now = 0;
+    const limiter = new RateLimiter(() => now);
+    const limit = { burst: 2, perSecond: 1 };
+    limiter.take('a', limit);
+    limiter.take('a', limit);
+    let error: unknown;
+    try {
+      limiter.take('a', limit);
+    } catch (e) {
+      error = e;
+    }
+    expect(isServerError(error, 'RATE_LIMITED')).toBe(true);
+    expect((error as { retryAfterSeconds: number }).retryAfterSeconds).toBe(1);
+    limiter.take('b', limit);
+    now += 1000;
+    limiter.take('a', limit);
+  });
+
+  it('bounds memory by evicting the least recently used keys', () => {
+    const limiter = new RateLimiter(() => 0, 100);
+    for (let i = 0; i < 1000; i++) limiter.take(`k${i}`, { burst: 1, perSecond: 1 });
+    expect(limiter.size).toBe(100);
+  });
+});
