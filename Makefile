@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_RUN := node --import tsx
 
-.PHONY: install run test test-node test-browser lint typecheck format bench system-deps
+.PHONY: install run client test test-node test-browser lint typecheck format bench system-deps
 
 # Reinstall only when the lockfile changes (native modules are not rebuilt twice).
 node_modules/.install-stamp: package-lock.json package.json
@@ -13,7 +13,15 @@ install: node_modules/.install-stamp
 
 ## run: the monolith — HTTP API, WebSocket and web client on an embedded SQLite database.
 run: install
+	npm run --silent build -w @susurro/web
 	$(NODE_RUN) apps/server/src/main.ts
+
+## client: the interactive terminal client. Run two with different names to chat:
+##   make client NAME=alice    and, in another terminal,    make client NAME=bob
+NAME ?= me
+SERVER ?= http://127.0.0.1:8080
+client: install
+	$(NODE_RUN) apps/cli/src/main.ts --server $(SERVER) --config .data/clients/$(NAME) chat
 
 ## test: install everything, then lint, typecheck and every test (Node and headless Chromium).
 test: install system-deps
@@ -41,6 +49,7 @@ format: install
 ## bench: protocol (and server) benchmarks; prints tables of ops/s.
 bench: install
 	$(NODE_RUN) packages/protocol/bench/protocol-bench.ts
+	$(NODE_RUN) packages/server/bench/server-bench.ts
 
 # Debian's Chromium for the browser suite (as root it installs itself; otherwise say how).
 system-deps:

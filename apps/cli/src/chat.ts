@@ -1,0 +1,135 @@
+/**
+ * Interactive chat (RF04 in a terminal): incoming messages appear as they arrive, with sender
+ * and time; status lines report the connection and identity warnings.
+ */
+import { clearLine, createInterface, cursorTo } from 'node:readline';
+import { isClientError, type Messenger } from '@susurro/client';
+import { formatSafetyNumber } from '@susurro/protocol';
+import { formatMessage } from './format.ts';
+import { EXIT } from './exit-codes.ts';
+import { ask, readPassword } from './prompt.ts';
+
+const COMMANDS = `Commands: /to <user> switch contact · /history · /safety · /verify · /accept · /whoami · /quit`;
+
+async function ensureAccount(m: Messenger, serverUrl: string): Promise<void> {
+  if (m.isLoggedIn) return;
+  process.stderr.write(`No account on this device for ${serverUrl}.\n`);
+  for (;;) {
+    const choice = (await ask('(r)egister a new account or (l)og in? ')).trim().toLowerCase();
+    if (choice !== 'r' && choice !== 'l') continue;
+    const username = (await ask('Username: ')).trim();
+    const password = await readPassword();
+    try {
+      if (choice === 'r') await m.register(username, password);
+      else await m.login(username, password);
+      return;
+    } catch (e) {
+      process.stderr.write(`${isClientError(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
+    }
+  }
+}
+
+export async function runChat(
+  m: Messenger,
+  initialPeer: string | undefined,
+  serverUrl: string,
+): Promise<number> {
+  await ensureAccount(m, serverUrl);
+  let peer = initialPeer?.trim().toLowerCase();
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: Boolean(process.stdin.isTTY),
+  });
+  const setPrompt = () => rl.setPrompt(peer ? `${m.username} → ${peer}> ` : `${m.username}> `);
+  const show = (line: string) => {
+    if (process.stdout.isTTY) {
+      clearLine(process.stdout, 0);
+      cursorTo(process.stdout, 0);
+    }
+    process.stdout.write(line + '\n');
+    rl.prompt(true);
+  };
+
+  m.on('message', (r) => show(formatMessage(r)));
+  m.on('delivered', (from, ids) => show(`  ✓ delivered to ${from} (${ids.length})`));
+  m.on('connection-state', (state, detail) =>
+    show(`· ${state}${detail?.reason ? ` (${detail.reason})` : ''}`),
+  );
+  m.on('identity-changed', (c) =>
+    show(
+      `⚠ The safety number with ${c.username} changed. Compare it (/safety), then /accept to keep talking.`,
+    ),
+  );
+  m.on('error', (e) => show(`! ${isClientError(e) ? `${e.code}: ` : ''}${(e as Error).message}`));
+
+  show(`Logged in as ${m.username} on ${serverUrl}. ${COMMANDS}`);
+  if (!peer) show('Pick a contact with /to <username>.');
+  setPrompt();
+  m.connect();
+  rl.prompt();
+
+  const handle = async (line: string): Promise<boolean> => {
+    const text = line.trim();
+    if (!text) return true;
+    if (!text.startsWith('/')) {
+      if (!peer) {
+        show('No contact yet: /to <username>');
+        return true;
+      }
+      await m.send(peer, text);
+      return true;
+    }
+    const [cmd, ...rest] = text.split(/\s+/);
+    const needPeer = () => {
+      if (!peer) throw new Error('pick a contact first: /to <username>');
+      return peer;
+    };
+    switch (cmd) {
+      case '/quit':
+      case '/exit':
+        return false;
+      case '/to':
+        peer = rest[0]?.toLowerCase();
+        setPrompt();
+        if (peer) for (const r of (await m.history(peer)).slice(-10)) show(formatMessage(r));
+        break;
+      case '/history':
+        for (const r of await m.history(needPeer())) show(formatMessage(r));
+        break;
+      case '/safety': {
+        const n = await m.safetyNumber(needPeer());
+        show(
+          `Safety number with ${n.peer}${n.verified ? ' (verified)' : ''}:\n  ${formatSafetyNumber(n.displayable)}`,
+        );
+        break;
+      }
+      case '/verify':
+        await m.markVerified(needPeer());
+        show(`${peer} marked verified.`);
+        break;
+      case '/accept':
+        await m.acceptIdentity(needPeer());
+        show(`Accepted ${peer}'s new identity key.`);
+        break;
+      case '/whoami':
+        show(`${m.username} on ${serverUrl}, identity key ${await m.identityKey()}`);
+        break;
+      default:
+        show(COMMANDS);
+    }
+    return true;
+  };
+
+  for await (const line of rl) {
+    try {
+      if (!(await handle(line))) break;
+    } catch (e) {
+      show(`! ${isClientError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+    }
+    rl.prompt();
+  }
+  rl.close();
+  m.disconnect();
+  return EXIT.OK;
+}
