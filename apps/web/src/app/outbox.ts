@@ -1,0 +1,216 @@
+/**
+ * Messages the user has written but the server has not accepted yet. The SDK's `send` needs
+ * the server (it fetches the peer's devices, then posts envelopes) and throws NETWORK_ERROR
+ * when it is unreachable; the outbox makes "type now, deliver when back" work:
+ *
+ * - entries are records in the encrypted vault (`web:outbox:…`), so they survive a reload and
+ *   are encrypted at rest like everything else;
+ * - `flush` sends them one at a time, oldest first, only while `canSend()` (the socket is up),
+ *   and keeps per-peer order: a peer whose entry could not go out gets no later ones this pass;
+ * - a transient failure (network, rate limit, busy) puts the entry back to `queued`; a changed
+ *   identity key blocks it until the user accepts the key; anything else marks it `failed`
+ *   with the code, for the user to retry or discard.
+ *
+ * One wrinkle of the SDK: it stores the outgoing record (status `sending`) before it posts the
+ * envelopes, so a failure mid-post leaves a `sending` record behind. The retried message gets
+ * a new id; views hide SDK records still in `sending` (chat-state.ts), and the outbox entry
+ * stands for the message until it is sent.
+ */
+import { isClientError, type MessageRecord } from '@susurro/client';
+import { OUTBOX_RETRY_MS } from '../limits.ts';
+
+export type OutboxState = 'queued' | 'sending' | 'blocked' | 'failed';
+
+export interface OutboxEntry {
+  readonly localId: string;
+  readonly peer: string;
+  readonly body: string;
+  readonly createdAt: number;
+  state: OutboxState;
+  /** Why it failed (an error code), for `failed` entries. */
+  errorCode?: string;
+}
+
+/** The part of VaultStore the outbox uses (tests pass a vault over MemoryBackend). */
+export interface RecordStore {
+  list(prefix: string): Promise<Array<[string, Uint8Array]>>;
+  write(ops: ReadonlyArray<readonly [string, Uint8Array | undefined]>): Promise<void>;
+}
+
+export interface OutboxOptions {
+  store: RecordStore;
+  send: (peer: string, body: string) => Promise<MessageRecord>;
+  canSend: () => boolean;
+  now: () => number;
+  newId: () => string;
+  /** Any entry changed state (for re-rendering). */
+  onChange: () => void;
+  onSent: (entry: OutboxEntry, record: MessageRecord) => void;
+  /** `peer`'s identity key changed: the user must review it before anything more goes out. */
+  onBlocked: (peer: string) => void;
+  /** Storage failed while flushing (the entries stay where they were). */
+  onError: (e: unknown) => void;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+}
+
+const PREFIX = 'web:outbox:';
+const TRANSIENT = new Set([
+  'NETWORK_ERROR',
+  'RATE_LIMITED',
+  'SERVER_BUSY',
+  'INTERNAL',
+  'NOT_LOGGED_IN',
+  'UNAUTHORIZED',
+]);
+
+const recordKey = (e: OutboxEntry) =>
+  `${PREFIX}${e.createdAt.toString().padStart(15, '0')}:${e.localId}`;
+const encode = (e: OutboxEntry) => {
+  // `sending` is a moment, not a state to restore: a reload finds the entry queued.
+  const stored = e.state === 'sending' ? { ...e, state: 'queued' } : e;
+  return new TextEncoder().encode(JSON.stringify(stored));
+};
+
+export function classifySendError(e: unknown): { state: OutboxState; code: string } {
+  const code = isClientError(e) ? e.code : 'UNKNOWN';
+  if (code === 'UNTRUSTED_IDENTITY') return { state: 'blocked', code };
+  if (TRANSIENT.has(code) || /^HTTP_5\d\d$/.test(code)) return { state: 'queued', code };
+  return { state: 'failed', code };
+}
+
+export class Outbox {
+  private items: OutboxEntry[] = [];
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
+  private retryPending = false;
+
+  constructor(private readonly o: OutboxOptions) {}
+
+  async load(): Promise<void> {
+    const rows = await this.o.store.list(PREFIX);
+    this.items = rows.map(([, v]) => JSON.parse(new TextDecoder().decode(v)) as OutboxEntry);
+  }
+
+  get entries(): readonly OutboxEntry[] {
+    return this.items;
+  }
+
+  async enqueue(peer: string, body: string): Promise<OutboxEntry> {
+    const entry: OutboxEntry = {
+      localId: this.o.newId(),
+      peer,
+      body,
+      createdAt: this.o.now(),
+      state: 'queued',
+    };
+    await this.persist(entry);
+    this.items.push(entry);
+    this.o.onChange();
+    void this.flush();
+    return entry;
+  }
+
+  /** The user accepted `peer`'s new key: their blocked messages may go now. */
+  async unblock(peer: string): Promise<void> {
+    for (const e of this.items) {
+      if (e.peer === peer && e.state === 'blocked') {
+        e.state = 'queued';
+        await this.persist(e);
+      }
+    }
+    this.o.onChange();
+    void this.flush();
+  }
+
+  async retry(localId: string): Promise<void> {
+    const e = this.items.find((i) => i.localId === localId);
+    if (!e || (e.state !== 'failed' && e.state !== 'blocked')) return;
+    e.state = 'queued';
+    delete e.errorCode;
+    await this.persist(e);
+    this.o.onChange();
+    void this.flush();
+  }
+
+  async discard(localId: string): Promise<void> {
+    const e = this.items.find((i) => i.localId === localId);
+    if (!e || e.state === 'sending') return;
+    await this.o.store.write([[recordKey(e), undefined]]);
+    this.items = this.items.filter((i) => i !== e);
+    this.o.onChange();
+  }
+
+  /** Sends what can be sent now. Concurrent calls coalesce into one more pass. */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    const run = async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          await this.pass();
+        } while (this.flushAgain);
+      } catch (e) {
+        this.o.onError(e);
+      } finally {
+        // In the same tick as the last `flushAgain` check: a flush() asked for after it
+        // starts a new run instead of joining one that is already over.
+        this.flushing = undefined;
+      }
+    };
+    this.flushing = run();
+    return this.flushing;
+  }
+
+  private async pass(): Promise<void> {
+    const held = new Set<string>(); // peers whose earlier message is still waiting
+    for (const entry of [...this.items]) {
+      if (!this.o.canSend()) return;
+      if (entry.state !== 'queued') {
+        held.add(entry.peer);
+        continue;
+      }
+      if (held.has(entry.peer)) continue;
+      entry.state = 'sending';
+      this.o.onChange();
+      let record: MessageRecord;
+      try {
+        record = await this.o.send(entry.peer, entry.body);
+      } catch (e) {
+        const { state, code } = classifySendError(e);
+        entry.state = state;
+        if (state === 'failed') entry.errorCode = code;
+        await this.persist(entry);
+        this.o.onChange();
+        if (state === 'blocked') this.o.onBlocked(entry.peer);
+        if (state === 'queued') {
+          this.scheduleRetry();
+          return; // the server or the link is struggling: stop this pass
+        }
+        held.add(entry.peer);
+        continue;
+      }
+      // A crash right here sends it again after the reload (a new id, so the peer sees it
+      // twice): at-least-once, the price of not being able to pass our id to the SDK.
+      await this.o.store.write([[recordKey(entry), undefined]]);
+      this.items = this.items.filter((i) => i !== entry);
+      this.o.onSent(entry, record);
+      this.o.onChange();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryPending) return;
+    this.retryPending = true;
+    (this.o.setTimer ?? setTimeout)(() => {
+      this.retryPending = false;
+      void this.flush();
+    }, OUTBOX_RETRY_MS);
+  }
+
+  private persist(entry: OutboxEntry): Promise<void> {
+    return this.o.store.write([[recordKey(entry), encode(entry)]]);
+  }
+}

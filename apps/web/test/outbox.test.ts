@@ -1,0 +1,167 @@
+/**
+ * The outbox over a real encrypted vault (VaultStore on the SDK's MemoryBackend): what is
+ * queued survives a "reload", goes out in order once the link is up, and each kind of send
+ * failure lands in the right state.
+ */
+import { ClientError, MemoryBackend, VaultStore, type MessageRecord } from '@susurro/client';
+import { systemRandom, webCryptoProvider } from '@susurro/protocol';
+import { describe, expect, it } from 'vitest';
+import { classifySendError, Outbox, type OutboxOptions } from '../src/app/outbox.ts';
+
+async function setup(send: OutboxOptions['send'], online = { value: true }) {
+  const backend = new MemoryBackend();
+  const store = await VaultStore.open(backend, 'test passphrase', {
+    crypto: webCryptoProvider,
+    random: systemRandom,
+    kdfLogN: 10,
+  });
+  let clock = 1_000;
+  let id = 0;
+  const sent: MessageRecord[] = [];
+  const blocked: string[] = [];
+  const timers: Array<() => void> = [];
+  const options: OutboxOptions = {
+    store,
+    send,
+    canSend: () => online.value,
+    now: () => clock++,
+    newId: () => `local-${++id}`,
+    onChange: () => undefined,
+    onSent: (_e, r) => sent.push(r),
+    onBlocked: (peer) => blocked.push(peer),
+    onError: (e) => {
+      throw e;
+    },
+    setTimer: (fn) => timers.push(fn),
+  };
+  return { backend, store, options, outbox: new Outbox(options), sent, blocked, timers, online };
+}
+
+const recordFor = (peer: string, body: string): MessageRecord => ({
+  id: `id-${body}`,
+  peer,
+  direction: 'out',
+  body,
+  sentAt: 0,
+  status: 'sent',
+});
+
+const states = (o: Outbox) => o.entries.map((e) => `${e.peer}:${e.body}:${e.state}`);
+
+describe('outbox', () => {
+  it('keeps messages queued while offline, encrypted at rest, and across a reload', async () => {
+    const online = { value: false };
+    const t = await setup(() => Promise.reject(new Error('must not send offline')), online);
+    await t.outbox.enqueue('bob', 'secret one');
+    await t.outbox.enqueue('bob', 'secret two');
+    expect(states(t.outbox)).toEqual(['bob:secret one:queued', 'bob:secret two:queued']);
+
+    // Nothing readable reaches the backend.
+    const raw = await t.backend.list('web:outbox:');
+    expect(raw).toHaveLength(2);
+    for (const [, bytes] of raw)
+      expect(new TextDecoder('latin1').decode(bytes)).not.toContain('secret');
+
+    const reloaded = new Outbox({ ...t.options, send: (p, b) => Promise.resolve(recordFor(p, b)) });
+    await reloaded.load();
+    expect(states(reloaded)).toEqual(states(t.outbox));
+    online.value = true;
+    await reloaded.flush();
+    expect(reloaded.entries).toEqual([]);
+    expect(await t.backend.list('web:outbox:')).toEqual([]);
+  });
+
+  it('sends oldest first and reports each sent record', async () => {
+    const t = await setup((p, b) => Promise.resolve(recordFor(p, b)));
+    t.online.value = false;
+    await t.outbox.enqueue('bob', 'a');
+    await t.outbox.enqueue('ann', 'b');
+    await t.outbox.enqueue('bob', 'c');
+    t.online.value = true;
+    await t.outbox.flush();
+    expect(t.sent.map((r) => r.body)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('puts a message back on a network failure, stops, and retries later', async () => {
+    let fail = true;
+    const t = await setup((p, b) =>
+      fail
+        ? Promise.reject(new ClientError('NETWORK_ERROR', 'down'))
+        : Promise.resolve(recordFor(p, b)),
+    );
+    t.online.value = false;
+    await t.outbox.enqueue('bob', 'a');
+    await t.outbox.enqueue('ann', 'b');
+    t.online.value = true;
+    await t.outbox.flush();
+    expect(states(t.outbox)).toEqual(['bob:a:queued', 'ann:b:queued']);
+    expect(t.timers).toHaveLength(1);
+    fail = false;
+    t.timers[0]!();
+    await t.outbox.flush();
+    expect(t.sent.map((r) => r.body)).toEqual(['a', 'b']);
+  });
+
+  it('holds a peer whose safety number changed, keeps their order, and lets others through', async () => {
+    let trusted = false;
+    const t = await setup((p, b) =>
+      p === 'bob' && !trusted
+        ? Promise.reject(new ClientError('UNTRUSTED_IDENTITY', 'changed'))
+        : Promise.resolve(recordFor(p, b)),
+    );
+    t.online.value = false;
+    await t.outbox.enqueue('bob', 'first');
+    await t.outbox.enqueue('bob', 'second');
+    await t.outbox.enqueue('ann', 'other');
+    t.online.value = true;
+    await t.outbox.flush();
+    expect(states(t.outbox)).toEqual(['bob:first:blocked', 'bob:second:queued']);
+    expect(t.blocked).toEqual(['bob']);
+    expect(t.sent.map((r) => r.body)).toEqual(['other']);
+
+    trusted = true;
+    await t.outbox.unblock('bob');
+    await t.outbox.flush();
+    expect(t.sent.map((r) => r.body)).toEqual(['other', 'first', 'second']);
+  });
+
+  it('marks other failures failed with their code; retry and discard work', async () => {
+    let code: string | undefined = 'NO_DEVICES';
+    const t = await setup((p, b) =>
+      code ? Promise.reject(new ClientError(code, 'no')) : Promise.resolve(recordFor(p, b)),
+    );
+    await t.outbox.flush();
+    await t.outbox.enqueue('bob', 'a');
+    await t.outbox.flush();
+    expect(t.outbox.entries[0]).toMatchObject({ state: 'failed', errorCode: 'NO_DEVICES' });
+
+    await t.outbox.enqueue('cat', 'gone');
+    await t.outbox.flush();
+    await t.outbox.discard(t.outbox.entries[1]!.localId);
+    expect(states(t.outbox)).toEqual(['bob:a:failed']);
+
+    code = undefined;
+    await t.outbox.retry(t.outbox.entries[0]!.localId);
+    await t.outbox.flush();
+    expect(t.outbox.entries).toEqual([]);
+    expect(t.sent.map((r) => r.body)).toEqual(['a']);
+  });
+
+  it('classifies send errors', () => {
+    const c = (code: string) => classifySendError(new ClientError(code, code)).state;
+    expect(['NETWORK_ERROR', 'RATE_LIMITED', 'SERVER_BUSY', 'HTTP_503'].map(c)).toEqual([
+      'queued',
+      'queued',
+      'queued',
+      'queued',
+    ]);
+    expect(c('UNTRUSTED_IDENTITY')).toBe('blocked');
+    expect(['NOT_FOUND', 'NO_DEVICES', 'QUEUE_FULL', 'INVALID_ARGUMENT'].map(c)).toEqual([
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+    ]);
+    expect(classifySendError(new Error('boom'))).toEqual({ state: 'failed', code: 'UNKNOWN' });
+  });
+});
