@@ -1,0 +1,1 @@
+export { MongoStorage, type MongoStorageOptions } from './mongo-storage.ts';
