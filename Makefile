@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_RUN := node --import tsx
 
-.PHONY: install run client test test-node test-browser lint typecheck format bench system-deps
+.PHONY: install run client mock backend bundle test test-node test-browser lint typecheck format bench system-deps
 
 # Reinstall only when the lockfile changes (native modules are not rebuilt twice).
 node_modules/.install-stamp: package-lock.json package.json
@@ -22,6 +22,36 @@ NAME ?= me
 SERVER ?= http://127.0.0.1:8080
 client: install
 	$(NODE_RUN) apps/cli/src/main.ts --server $(SERVER) --config .data/clients/$(NAME) chat
+
+## The serverless shape, locally (three terminals): `make mock`, `make backend`, then
+## `make client NAME=alice` and `make client NAME=bob`. The emulator plays API Gateway (and runs
+## the real $connect/$disconnect Lambda code against a local DynamoDB); the backend is the chat
+## service in gateway mode. Both share the SQLite file under GATEWAY_DATA.
+GATEWAY_SECRET ?= local-only-gateway-secret-change-me-in-aws
+GATEWAY_DATA ?= .data/gateway
+GATEWAY_PORT ?= 3001
+DYNAMODB_PORT ?= 8001
+BACKEND_PORT ?= 8080
+GATEWAY_ENV := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true GATEWAY_SECRET=$(GATEWAY_SECRET) \
+  DATA_DIR=$(GATEWAY_DATA) CONNECTIONS_TABLE=connections AWS_REGION=us-east-1
+
+## mock: API Gateway WebSocket emulator on :$(GATEWAY_PORT) + dynalite on :$(DYNAMODB_PORT).
+mock: install
+	$(GATEWAY_ENV) GATEWAY_PORT=$(GATEWAY_PORT) DYNAMODB_PORT=$(DYNAMODB_PORT) \
+	  BACKEND_URL=http://127.0.0.1:$(BACKEND_PORT) LOG_LEVEL=warn \
+	  $(NODE_RUN) apps/gateway-emulator/src/main.ts
+
+## backend: the chat service "behind a gateway", pointed at `make mock`.
+backend: install
+	$(GATEWAY_ENV) PORT=$(BACKEND_PORT) REALTIME=gateway \
+	  GATEWAY_MANAGEMENT_URL=http://127.0.0.1:$(GATEWAY_PORT)/local \
+	  PUBLIC_WS_URL=ws://127.0.0.1:$(GATEWAY_PORT)/local \
+	  DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) \
+	  $(NODE_RUN) apps/server/src/main.ts
+
+## bundle: the deployable artefacts (dist/server, dist/lambda/*) that the Dockerfiles copy.
+bundle: install
+	node scripts/bundle.mjs
 
 ## test: install everything, then lint, typecheck and every test (Node and headless Chromium).
 test: install system-deps

@@ -39,6 +39,37 @@ export interface Config {
   readonly deliveryWindowBytes: number;
   /** Unsent bytes before a socket counts as a slow consumer; tuning only. */
   readonly maxBufferedBytes: number;
+  /** Where users, keys and queues live: the embedded SQLite file, or MongoDB / DocumentDB. */
+  readonly storage: StorageConfig;
+  /** Set: several nodes share deliveries over Redis (self-hosted cluster). */
+  readonly redisUrl: string | undefined;
+  /** This node's name in the cluster registry (default: host name and process id). */
+  readonly nodeId: string | undefined;
+  /** Prefix of the cluster's Redis keys and channels (several clusters may share a Redis). */
+  readonly clusterName: string;
+  /** Who holds the client sockets: this process, or API Gateway (serverless edge). */
+  readonly realtime: RealtimeConfig;
+}
+
+export type StorageConfig =
+  | { readonly kind: 'sqlite' }
+  | { readonly kind: 'mongodb'; readonly url: string; readonly dbName: string };
+
+export type RealtimeConfig = { readonly kind: 'websocket' } | GatewayConfig;
+
+/** "Behind a gateway" mode: API Gateway (or `make mock`) holds the sockets. */
+export interface GatewayConfig {
+  readonly kind: 'gateway';
+  /** The management API endpoint: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}. */
+  readonly managementUrl: string;
+  /** Shared secret the `$default` integration sends in `x-gateway-secret`. */
+  readonly secret: string;
+  /** The wss:// URL clients connect to (handed out with each ticket). */
+  readonly publicWsUrl: string;
+  readonly connectionsTable: string;
+  /** A local DynamoDB (dynalite) instead of AWS's. */
+  readonly dynamodbEndpoint: string | undefined;
+  readonly region: string;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -59,9 +90,17 @@ export const DEFAULT_CONFIG: Config = {
   deliveryWindow: MAX_UNACKED_DELIVERIES,
   deliveryWindowBytes: MAX_UNACKED_DELIVERY_BYTES,
   maxBufferedBytes: MAX_BUFFERED_BYTES_PER_CONNECTION,
+  storage: { kind: 'sqlite' },
+  redisUrl: undefined,
+  nodeId: undefined,
+  clusterName: 'susurro',
+  realtime: { kind: 'websocket' },
 };
 
-export function databaseFile(config: Config): string {
+/** API Gateway's shortest useful secret check: 32 characters of randomness or more. */
+const MIN_GATEWAY_SECRET_LENGTH = 32;
+
+export function databaseFile(config: Pick<Config, 'dataDir'>): string {
   return join(resolve(config.dataDir), 'susurro.db');
 }
 
@@ -81,7 +120,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /**
  * Reads the environment: HOST, PORT, DATA_DIR, TLS_CERT + TLS_KEY (PEM file paths),
  * LOG_LEVEL, TRUST_PROXY, SQLITE_SYNCHRONOUS (FULL|NORMAL), SCRYPT_LOG2_N (tests only),
- * SHUTDOWN_GRACE_MS. Unset means the default; set-but-invalid is an error, never ignored.
+ * SHUTDOWN_GRACE_MS; STORAGE (sqlite|mongodb) with MONGODB_URL and MONGODB_DB; REDIS_URL,
+ * NODE_ID and CLUSTER_NAME (cluster); REALTIME (websocket|gateway) with GATEWAY_MANAGEMENT_URL, GATEWAY_SECRET,
+ * PUBLIC_WS_URL, CONNECTIONS_TABLE, DYNAMODB_ENDPOINT and AWS_REGION. Unset means the default;
+ * set-but-invalid is an error, never ignored.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
@@ -132,6 +174,68 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `WEB_DIR=${JSON.stringify(webDir)} has no index.html (npm run build -w @susurro/web)`,
     );
   }
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const raw = get(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (protocols.includes(parsed.protocol)) return raw.replace(/\/+$/, '');
+    } catch {
+      // reported below
+    }
+    problems.push(`${name}=${JSON.stringify(raw)} must be a ${protocols.join(' or ')}// URL`);
+    return undefined;
+  };
+  const name = (variable: string, fallback: string): string => {
+    const raw = get(variable);
+    if (raw === undefined) return fallback;
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) {
+      problems.push(`${variable}=${JSON.stringify(raw)} must be 1-64 of A-Z a-z 0-9 _ . -`);
+    }
+    return raw;
+  };
+  const required = (name: string, value: string | undefined, why: string): string => {
+    if (value === undefined && get(name) === undefined) problems.push(`${name} is required ${why}`);
+    return value ?? '';
+  };
+
+  const storageKind = oneOf('STORAGE', ['sqlite', 'mongodb'] as const, 'sqlite');
+  const storage: StorageConfig =
+    storageKind === 'mongodb'
+      ? {
+          kind: 'mongodb',
+          url: required(
+            'MONGODB_URL',
+            url('MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
+            'when STORAGE=mongodb',
+          ),
+          dbName: get('MONGODB_DB') ?? 'susurro',
+        }
+      : { kind: 'sqlite' };
+
+  const realtimeKind = oneOf('REALTIME', ['websocket', 'gateway'] as const, 'websocket');
+  let realtime: RealtimeConfig = { kind: 'websocket' };
+  if (realtimeKind === 'gateway') {
+    const why = 'when REALTIME=gateway';
+    const secret = required('GATEWAY_SECRET', get('GATEWAY_SECRET'), why);
+    if (secret !== '' && secret.length < MIN_GATEWAY_SECRET_LENGTH) {
+      problems.push(`GATEWAY_SECRET must be at least ${MIN_GATEWAY_SECRET_LENGTH} characters`);
+    }
+    realtime = {
+      kind: 'gateway',
+      managementUrl: required(
+        'GATEWAY_MANAGEMENT_URL',
+        url('GATEWAY_MANAGEMENT_URL', ['http:', 'https:']),
+        why,
+      ),
+      secret,
+      publicWsUrl: required('PUBLIC_WS_URL', url('PUBLIC_WS_URL', ['ws:', 'wss:']), why),
+      connectionsTable: get('CONNECTIONS_TABLE') ?? 'connections',
+      dynamodbEndpoint: url('DYNAMODB_ENDPOINT', ['http:', 'https:']),
+      region: get('AWS_REGION') ?? 'us-east-1',
+    };
+  }
+
   const config: Config = {
     ...DEFAULT_CONFIG,
     host: get('HOST') ?? DEFAULT_CONFIG.host,
@@ -144,6 +248,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     scryptLog2N: int('SCRYPT_LOG2_N', SCRYPT_LOG2_N, SCRYPT_MIN_LOG2_N, 20),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_MS, 0, 600_000),
     webDir: webDir ?? (existsSync('apps/web/dist/index.html') ? 'apps/web/dist' : undefined),
+    storage,
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    nodeId: get('NODE_ID'),
+    clusterName: name('CLUSTER_NAME', 'susurro'),
+    realtime,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -25,6 +25,8 @@ export const ERROR_CATALOGUE = {
   NO_IDENTITY_KEY: { status: 409, message: 'Upload an identity key and signed prekey first.' },
   TOO_MANY_PREKEYS: { status: 409, message: 'The device stores too many one-time prekeys.' },
   TOO_MANY_DEVICES: { status: 409, message: 'The account has too many devices.' },
+  FORBIDDEN: { status: 403, message: 'This route is for the API Gateway integration only.' },
+  CONNECTION_GONE: { status: 410, message: 'The gateway connection is unknown or closed.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   DEVICE_NOT_FOUND: { status: 404, message: 'The recipient has no such device.' },
   QUEUE_FULL: { status: 429, message: "The recipient device's queue is full." },

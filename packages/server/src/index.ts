@@ -21,3 +21,9 @@ export { FRAME_VERSION, type ClientFrame, type ServerFrame } from './chat/frames
 export type { Principal } from './principal.ts';
 export * from './storage/types.ts';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/index.ts';
+export { MongoStorage, type MongoStorageOptions } from './storage/mongodb/index.ts';
+export { openStorage } from './storage/open-storage.ts';
+export { newSecret, hashSecret } from './accounts/secrets.ts';
+export { RedisFanOut, type RedisFanOutOptions } from './cluster/redis-fan-out.ts';
+export type { Recipient } from './chat/fan-out.ts';
+export type { GatewayConfig, RealtimeConfig, StorageConfig } from './config.ts';

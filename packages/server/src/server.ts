@@ -23,18 +23,25 @@ import { SqliteStorage } from './storage/sqlite/index.ts';
 import type { Storage } from './storage/types.ts';
 import { registerStaticWeb } from './http/static-web.ts';
 import { WsTransport, WS_PATH } from './ws/ws-transport.ts';
+import type { ConnectionSender } from './chat/connection-sender.ts';
+import { RedisFanOut } from './cluster/redis-fan-out.ts';
+import { ConnectionsTable } from './gateway/connections-table.ts';
+import { GatewayTransport } from './gateway/gateway-transport.ts';
+import { openStorage } from './storage/open-storage.ts';
 
 export interface ServerDeps {
-  /** Defaults to SQLite under `config.dataDir`. */
+  /** Defaults to the configured adapter (SQLite under `config.dataDir`). */
   readonly storage?: Storage;
   readonly log?: Logger;
   readonly clock?: Clock;
+  /** Defaults to Redis when `config.redisUrl` is set, else in-process. */
   readonly fanOut?: FanOut;
 }
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 (the real port when config.port was 0). */
   readonly url: string;
+  /** Where clients open their WebSocket (the gateway's URL in gateway mode). */
   readonly wsUrl: string;
   readonly app: FastifyInstance;
   readonly chat: ChatService;
@@ -42,6 +49,52 @@ export interface RunningServer {
   readonly log: Logger;
   /** Graceful shutdown: stop accepting, drain sockets, finish requests, close storage. */
   close(): Promise<void>;
+}
+
+/** Who holds the sockets, seen from the server's lifecycle. */
+interface RealtimeEdge {
+  readonly sender: ConnectionSender;
+  start(chat: ChatService, app: FastifyInstance, accounts: AccountService): void;
+  /** Before draining: refuse new connections. */
+  stopAccepting(): void;
+  /** After draining. */
+  shutdown(): void;
+}
+
+function createEdge(
+  config: Config,
+  parts: { log: Logger; metrics: Metrics; fanOut: FanOut; clock: Clock },
+): RealtimeEdge {
+  const realtime = config.realtime;
+  if (realtime.kind === 'gateway') {
+    const connections = new ConnectionsTable({
+      tableName: realtime.connectionsTable,
+      region: realtime.region,
+      endpoint: realtime.dynamodbEndpoint,
+    });
+    const gateway = new GatewayTransport({ config: realtime, connections, ...parts });
+    return {
+      sender: gateway,
+      start: (chat, app) => gateway.attach(app, chat),
+      stopAccepting: () => undefined,
+      shutdown: () => {
+        gateway.shutdown();
+        connections.close();
+      },
+    };
+  }
+  const ws = new WsTransport({
+    log: parts.log,
+    metrics: parts.metrics,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxBufferedBytes: config.maxBufferedBytes,
+  });
+  return {
+    sender: ws,
+    start: (chat, app, accounts) => ws.attach(app.server, chat, accounts),
+    stopAccepting: () => ws.stopAccepting(),
+    shutdown: () => ws.terminateAll(),
+  };
 }
 
 /** Wires adapters and services together. Entry points only call this and `startServer`. */
@@ -67,16 +120,11 @@ export function composeServer(config: Config, deps: ServerDeps = {}) {
   });
   const keys = new KeyService({ storage, crypto: nodeCryptoProvider, limiter, clock, rateLimits });
   const messages = new MessageService({ storage, fanOut, limiter, clock, metrics, rateLimits });
-  const transport = new WsTransport({
-    log,
-    metrics,
-    heartbeatIntervalMs: config.heartbeatIntervalMs,
-    maxBufferedBytes: config.maxBufferedBytes,
-  });
+  const edge = createEdge(config, { log, metrics, fanOut, clock });
   const chat = new ChatService({
     storage,
     messages,
-    sender: transport,
+    sender: edge.sender,
     fanOut,
     metrics,
     log,
@@ -97,7 +145,7 @@ export function composeServer(config: Config, deps: ServerDeps = {}) {
     isReady: () => ready,
   });
   if (config.webDir !== undefined) registerStaticWeb(app, config.webDir);
-  transport.attach(app.server, chat, accounts);
+  edge.start(chat, app, accounts);
   if (config.scryptLog2N < SCRYPT_LOG2_N) {
     log.warn(
       { scryptLog2N: config.scryptLog2N },
@@ -110,7 +158,7 @@ export function composeServer(config: Config, deps: ServerDeps = {}) {
     metrics,
     chat,
     app,
-    transport,
+    edge,
     sweep: () => storage.sweep(clock(), clock() - DEDUPE_WINDOW_MS),
     setReady: (value: boolean) => {
       ready = value;
@@ -119,14 +167,46 @@ export function composeServer(config: Config, deps: ServerDeps = {}) {
 }
 
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
-  const parts = composeServer(config, deps);
-  const { app, log, storage, chat, transport } = parts;
-  await app.listen({ host: config.host, port: config.port });
+  const log = deps.log ?? createLogger(config.logLevel);
+  // Adapters this function opens, it also closes (in reverse order) on shutdown or failure.
+  const owned: Array<() => Promise<void>> = [];
+  const release = async () => {
+    for (const close of owned.reverse()) await close();
+  };
+  let parts: ReturnType<typeof composeServer>;
+  try {
+    let storage = deps.storage;
+    if (storage === undefined) {
+      const opened = await openStorage(config);
+      owned.push(() => opened.close());
+      storage = opened;
+    }
+    let fanOut = deps.fanOut;
+    if (fanOut === undefined && config.redisUrl !== undefined) {
+      const redis = await RedisFanOut.connect({
+        url: config.redisUrl,
+        nodeId: config.nodeId,
+        cluster: config.clusterName,
+        log,
+      });
+      owned.push(() => redis.close());
+      fanOut = redis;
+    }
+    parts = composeServer(config, { ...deps, log, storage, ...(fanOut && { fanOut }) });
+    await parts.app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  const { app, chat, edge } = parts;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
-  const wsUrl = `${config.tls ? 'wss' : 'ws'}://${host}:${port}${WS_PATH}`;
+  const wsUrl =
+    config.realtime.kind === 'gateway'
+      ? config.realtime.publicWsUrl
+      : `${config.tls ? 'wss' : 'ws'}://${host}:${port}${WS_PATH}`;
   const sweeper = setInterval(() => {
     parts.sweep().catch((e: unknown) => log.error({ err: e }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -139,15 +219,18 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       log.info('shutting down');
       parts.setReady(false);
       clearInterval(sweeper);
-      transport.stopAccepting();
+      edge.stopAccepting();
       await chat.drain(config.shutdownGraceMs);
-      transport.terminateAll();
+      edge.shutdown();
       await app.close();
-      await storage.close();
+      await release();
       log.info('stopped');
     })();
     return closing;
   };
-  log.info({ url, wsUrl }, 'listening');
+  log.info(
+    { url, wsUrl, storage: config.storage.kind, realtime: config.realtime.kind },
+    'listening',
+  );
   return { url, wsUrl, app, chat, metrics: parts.metrics, log, close };
 }

@@ -30,6 +30,9 @@ const WORDS: Record<string, string> = {
   INVALID_KEY: "The server rejected this browser's keys. Log out and in again.",
   NO_IDENTITY_KEY: "This browser's keys aren't published yet. Log out and in again.",
   TOO_MANY_PREKEYS: 'The server already holds plenty of keys for this browser.',
+  // Gateway-internal: a browser never calls these routes, but say something sane if it does.
+  FORBIDDEN: 'The server refused that request.',
+  CONNECTION_GONE: 'The live connection was lost. Reconnecting.',
   // The server did not understand us: an outdated page talking to a newer server.
   BAD_JSON: RELOAD,
   VALIDATION_FAILED: RELOAD,

@@ -94,8 +94,10 @@ export class RealtimeConnection {
     let url: string;
     try {
       const { ticket, path } = await this.options.api.wsTicket();
+      // `path` is this server's (/v1/ws) or, behind API Gateway, an absolute ws(s):// URL.
       const base = new URL(path, this.options.api.baseUrl);
-      base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+      if (base.protocol === 'https:') base.protocol = 'wss:';
+      else if (base.protocol === 'http:') base.protocol = 'ws:';
       base.searchParams.set('ticket', ticket);
       url = base.toString();
     } catch (e) {
@@ -117,6 +119,9 @@ export class RealtimeConnection {
       this.attempt = 0;
       this.lastHeard = Date.now();
       this.startHeartbeat();
+      // Say hello at once: behind API Gateway the server hears of a socket only through its
+      // frames, and this first ping is what starts the backlog delivery there.
+      this.send({ v: 1, type: 'ping' });
       this.setState('connected');
     };
     socket.onmessage = (ev) => {

@@ -68,6 +68,11 @@ export class ChatService {
     return this.#connections.size;
   }
 
+  /** Whether this process holds a live connection of `device`. */
+  hasDevice(device: DeviceAddress): boolean {
+    return this.#byDevice.has(deviceKey(device));
+  }
+
   /** One live connection per device: a newer one replaces (closes) the older. */
   async onConnect(connectionId: string, principal: Principal): Promise<void> {
     const key = deviceKey(principal);
@@ -103,6 +108,7 @@ export class ChatService {
     };
     this.#connections.set(connectionId, connection);
     this.#byDevice.set(key, connectionId);
+    this.#o.fanOut.attach?.(principal, () => void this.#evict(connectionId));
     this.#o.metrics.connections.inc();
     base.info({ connectionId, deviceId: principal.deviceId }, 'connected');
     if (previous !== undefined && previous !== connectionId) {
@@ -148,6 +154,14 @@ export class ChatService {
           },
         );
     });
+  }
+
+  /** Another node took the device over (cluster): close ours as replaced. */
+  async #evict(connectionId: string): Promise<void> {
+    if (this.#forget(connectionId) === undefined) return;
+    await this.#o.sender
+      .close(connectionId, CLOSE_CODES.REPLACED, 'replaced by a newer connection')
+      .catch((e: unknown) => this.#o.log.warn({ err: e, connectionId }, 'evict failed'));
   }
 
   /** Closes a device's live connection, e.g. when its session is logged out. */
@@ -254,7 +268,10 @@ export class ChatService {
     connection.delivery.stop();
     this.#connections.delete(connectionId);
     const key = deviceKey(connection.principal);
-    if (this.#byDevice.get(key) === connectionId) this.#byDevice.delete(key);
+    if (this.#byDevice.get(key) === connectionId) {
+      this.#byDevice.delete(key);
+      this.#o.fanOut.detach?.(connection.principal);
+    }
     this.#o.metrics.connections.dec();
     return connection;
   }

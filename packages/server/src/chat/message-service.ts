@@ -27,6 +27,11 @@ export interface Envelope {
   readonly body: string;
 }
 
+/** A checked envelope, ready to store; the name travels along for fan-out (never stored). */
+export interface PreparedMessage extends NewMessage {
+  readonly recipientUsername: string;
+}
+
 export interface MessageServiceOptions {
   readonly storage: Storage;
   readonly fanOut: FanOut;
@@ -53,7 +58,7 @@ export class MessageService {
   }
 
   /** Step 1 of `send`: checks the envelope and resolves its recipient; stores nothing. */
-  async prepare(sender: Principal, envelope: Envelope): Promise<NewMessage> {
+  async prepare(sender: Principal, envelope: Envelope): Promise<PreparedMessage> {
     const { storage, limiter, rateLimits } = this.#o;
     limiter.take(`send:${sender.accountId}:${sender.deviceId}`, rateLimits.sendPerDevice);
     const body = decodeBase64(envelope.body, 'body');
@@ -68,6 +73,7 @@ export class MessageService {
       username === undefined ? undefined : await storage.getAccountByUsername(username);
     if (recipient === undefined) throw new ServerError('NOT_FOUND', 'No such user.');
     return {
+      recipientUsername: recipient.username,
       recipient: { accountId: recipient.accountId, deviceId: envelope.deviceId },
       senderAccountId: sender.accountId,
       senderUsername: sender.username,
@@ -83,7 +89,8 @@ export class MessageService {
    * after another (without awaiting) are applied in that order: the WebSocket path pipelines a
    * connection's sends this way and keeps per-sender order.
    */
-  async commit(message: NewMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
+  async commit(prepared: PreparedMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
+    const { recipientUsername, ...message } = prepared;
     let result;
     try {
       result = await this.#o.storage.enqueueMessage(message, MAX_QUEUED_MESSAGES_PER_DEVICE);
@@ -96,7 +103,7 @@ export class MessageService {
     }
     if (!result.duplicate) {
       this.#o.metrics.messagesReceived.inc({ transport });
-      this.#o.fanOut.publish(message.recipient);
+      this.#o.fanOut.publish({ ...message.recipient, username: recipientUsername });
     }
     return result;
   }

@@ -18,6 +18,8 @@ import type { KeyService } from '../keys/key-service.ts';
 import { MAX_HTTP_BODY_BYTES } from '../limits.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Storage } from '../storage/types.ts';
+import { GATEWAY_FRAMES_PATH } from '../gateway/constants.ts';
+import { WS_PATH } from '../ws/ws-transport.ts';
 import { requireAuth } from './auth.ts';
 import { sendError } from './error-handler.ts';
 import { OpenApiCollector } from './openapi.ts';
@@ -39,7 +41,9 @@ export interface HttpAppDeps {
   readonly isReady: () => boolean;
 }
 
-const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+// Probes and scrapes, and gateway frames (one request per WebSocket frame, like the built-in
+// WebSocket's frames, which are not logged one by one either).
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics', GATEWAY_FRAMES_PATH]);
 
 /** The HTTP API as a fastify instance (not listening yet; tests drive it with `inject`). */
 export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
@@ -56,7 +60,6 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     genReqId: () => randomUUID(),
     logController: new LogController({
       requestIdLogLabel: 'requestId',
-      // Probes and scrapes every few seconds would drown the useful lines.
       disableRequestLogging: (request) => QUIET_PATHS.has(request.url),
     }),
     bodyLimit: MAX_HTTP_BODY_BYTES,
@@ -81,7 +84,8 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   );
 
   const auth = requireAuth(deps.accounts);
-  accountRoutes(app, deps.accounts, deps.chat, auth);
+  const wsUrl = config.realtime.kind === 'gateway' ? config.realtime.publicWsUrl : WS_PATH;
+  accountRoutes(app, deps.accounts, deps.chat, auth, wsUrl);
   keyRoutes(app, deps.keys, auth);
   messageRoutes(app, deps.messages, deps.storage, auth);
   opsRoutes(app, { storage: deps.storage, metrics, openapi, isReady: deps.isReady });

@@ -10,6 +10,8 @@ export function accountRoutes(
   accounts: AccountService,
   chat: ChatService | undefined,
   auth: preHandlerAsyncHookHandler,
+  /** Where clients open the WebSocket: this server's path, or the gateway's URL. */
+  wsUrl: string,
 ): void {
   app.post(
     '/v1/accounts',
@@ -84,7 +86,10 @@ export function accountRoutes(
       preHandler: auth,
       schema: {
         summary: 'Get a single-use WebSocket ticket',
-        description: 'Open `wss://host/v1/ws?ticket=…` within 30 s; each ticket works once.',
+        description:
+          'Open the WebSocket at `path` (resolved against this server, e.g. `/v1/ws`, or an ' +
+          'absolute `wss://` URL when API Gateway holds the sockets) with `?ticket=…` within ' +
+          '30 s; each ticket works once.',
         tags: ['accounts'],
         security: BEARER,
         response: {
@@ -97,6 +102,6 @@ export function accountRoutes(
         },
       },
     },
-    async (request) => ({ ...(await accounts.issueTicket(principalOf(request))), path: '/v1/ws' }),
+    async (request) => ({ ...(await accounts.issueTicket(principalOf(request))), path: wsUrl }),
   );
 }

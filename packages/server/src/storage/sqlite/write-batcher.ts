@@ -83,22 +83,26 @@ export class WriteBatcher {
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.#db.transaction(() => {
-        for (const write of batch) {
-          if (write.savepoint) this.#savepoint.run();
-          try {
-            const value = write.run();
-            if (write.savepoint) this.#release.run();
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            if (write.savepoint) {
-              this.#rollbackTo.run();
-              this.#release.run();
+      // IMMEDIATE takes the write lock up front, so several processes sharing the file (a
+      // cluster on one host) wait on busy_timeout instead of failing on a lock upgrade.
+      this.#db
+        .transaction(() => {
+          for (const write of batch) {
+            if (write.savepoint) this.#savepoint.run();
+            try {
+              const value = write.run();
+              if (write.savepoint) this.#release.run();
+              outcomes.push({ ok: true, value });
+            } catch (error) {
+              if (write.savepoint) {
+                this.#rollbackTo.run();
+                this.#release.run();
+              }
+              outcomes.push({ ok: false, error });
             }
-            outcomes.push({ ok: false, error });
           }
-        }
-      })();
+        })
+        .immediate();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       for (const write of batch) write.reject(error);

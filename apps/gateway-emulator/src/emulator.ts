@@ -1,0 +1,475 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type {
+  WebSocketHandler,
+  WebSocketRouteEvent,
+  WebSocketRouteResult,
+} from '@susurro/server/gateway';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+
+/**
+ * API Gateway's WebSocket quotas (docs: "Amazon API Gateway quotas for WebSocket APIs"), so a
+ * local run fails where AWS would.
+ */
+export const API_GATEWAY_LIMITS = {
+  /** One WebSocket frame. Browsers, `ws` and our SDK send each message as a single frame. */
+  frameBytes: 32 * 1024,
+  /** One message, possibly in several frames; also the cap of a PostToConnection body. */
+  messageBytes: 128 * 1024,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxConnectionMs: 2 * 60 * 60 * 1000,
+} as const;
+
+/** What a route does with a client message. */
+export type RouteTarget =
+  /** HTTP proxy integration: POST the body, with request parameters as headers. */
+  | { readonly kind: 'http'; readonly url: string; readonly headers?: Record<string, string> }
+  | { readonly kind: 'lambda'; readonly handler: WebSocketHandler };
+
+export interface GatewayEmulatorOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** The stage: clients connect to `/{stage}`, the management API is `/{stage}/@connections`. */
+  readonly stage?: string;
+  readonly onConnect: WebSocketHandler;
+  readonly onDisconnect: WebSocketHandler;
+  /** `$default` and any custom route keys matched by `$request.body.action` (see `route`). */
+  readonly routes?: Readonly<Record<string, RouteTarget>>;
+  readonly limits?: Partial<typeof API_GATEWAY_LIMITS>;
+  readonly log?: (line: string) => void;
+}
+
+interface Connection {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly connectedAt: number;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  lastActiveAt: number;
+  /** Integrations of one connection run in arrival order. */
+  chain: Promise<void>;
+  idleTimer: NodeJS.Timeout | undefined;
+  readonly maxTimer: NodeJS.Timeout;
+  closed: boolean;
+}
+
+const API_ID = 'local';
+const MANAGEMENT_PATH = /^\/([^/]+)\/@connections\/([^/?]+)$/;
+
+/**
+ * A local stand-in for an API Gateway WebSocket API (`make mock`). It runs the real
+ * `$connect` / `$disconnect` handler code with API Gateway's event shapes, selects routes by
+ * `$request.body.action` (anything unmatched goes to `$default`), forwards to HTTP or Lambda
+ * integrations, serves the `@connections` management API that the unmodified AWS SDK client
+ * calls (410 + `x-amzn-errortype: GoneException` for unknown connections), and enforces
+ * API Gateway's frame, message, idle and lifetime limits.
+ */
+export class GatewayEmulator {
+  readonly #o: GatewayEmulatorOptions;
+  readonly #limits: typeof API_GATEWAY_LIMITS;
+  readonly #stage: string;
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Map<string, Connection>();
+  readonly #routes = new Map<string, RouteTarget>();
+  #url: string | undefined;
+
+  constructor(options: GatewayEmulatorOptions) {
+    this.#o = options;
+    this.#limits = { ...API_GATEWAY_LIMITS, ...options.limits };
+    this.#stage = options.stage ?? 'local';
+    for (const [key, target] of Object.entries(options.routes ?? {})) this.route(key, target);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#limits.messageBytes,
+      perMessageDeflate: false,
+    });
+    this.#server = createServer((req, res) => {
+      this.#management(req, res).catch((e: unknown) => {
+        this.#log(`management API failure: ${String(e)}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
+      });
+    });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgrade(req, socket, head).catch((e: unknown) => {
+        this.#log(`upgrade failure: ${String(e)}`);
+        socket.destroy();
+      });
+    });
+  }
+
+  /** ws://host:port/{stage}: where clients connect. */
+  get url(): string {
+    if (this.#url === undefined) throw new Error('the emulator is not listening');
+    return `ws://${this.#url}/${this.#stage}`;
+  }
+
+  /** http://host:port/{stage}: the management API endpoint for the AWS SDK client. */
+  get managementUrl(): string {
+    if (this.#url === undefined) throw new Error('the emulator is not listening');
+    return `http://${this.#url}/${this.#stage}`;
+  }
+
+  /** Adds or replaces a route (e.g. `$default` once the backend's port is known). */
+  route(key: string, target: RouteTarget): void {
+    this.#routes.set(key, target);
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  async listen(): Promise<void> {
+    const host = this.#o.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#o.port ?? 0, host, () => resolve());
+    });
+    const { port } = this.#server.address() as AddressInfo;
+    this.#url = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  /** Closes every client connection (running `$disconnect` for each), then the listener. */
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.#connections.values()].map((c) => this.#drop(c, 1001, 'Going away')),
+    );
+    this.#wss.close();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  // --- client side ---
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    if (url.pathname.replace(/\/$/, '') !== `/${this.#stage}`) {
+      rejectUpgrade(socket, 403, { message: 'Forbidden' });
+      return;
+    }
+    const id = newConnectionId();
+    const now = Date.now();
+    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+    const userAgent = req.headers['user-agent'] ?? '';
+    const query = Object.fromEntries(url.searchParams);
+    const event = this.#event(
+      id,
+      '$connect',
+      'CONNECT',
+      now,
+      {
+        headers: flatHeaders(req),
+        multiValueHeaders: multiHeaders(req),
+        queryStringParameters: Object.keys(query).length > 0 ? query : null,
+        multiValueQueryStringParameters:
+          Object.keys(query).length > 0
+            ? Object.fromEntries(
+                [...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)]),
+              )
+            : null,
+        isBase64Encoded: false,
+      },
+      { sourceIp, userAgent },
+    );
+    const result = await this.#invoke(this.#o.onConnect, event);
+    if (result.statusCode < 200 || result.statusCode > 299) {
+      this.#log(`$connect refused (${result.statusCode})`);
+      rejectUpgrade(socket, result.statusCode, result.body);
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection: Connection = {
+        id,
+        ws,
+        connectedAt: now,
+        sourceIp,
+        userAgent,
+        lastActiveAt: now,
+        chain: Promise.resolve(),
+        idleTimer: undefined,
+        maxTimer: setTimeout(
+          () => void this.#drop(connection, 1001, 'Going away'),
+          this.#limits.maxConnectionMs,
+        ),
+        closed: false,
+      };
+      this.#connections.set(id, connection);
+      this.#touch(connection);
+      this.#log(`connected ${id}`);
+      ws.on('message', (data: RawData, isBinary: boolean) =>
+        this.#onMessage(connection, data, isBinary),
+      );
+      ws.on('close', (code: number, reason: Buffer) => {
+        void this.#drop(connection, code, reason.toString('utf8'));
+      });
+      ws.on('error', () => undefined); // 'close' follows
+    });
+  }
+
+  #onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
+    this.#touch(connection);
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (bytes.length > this.#limits.frameBytes) {
+      // API Gateway closes a connection that sends an oversized frame.
+      void this.#drop(connection, 1009, 'Message too big');
+      return;
+    }
+    const body = isBinary ? bytes.toString('base64') : bytes.toString('utf8');
+    const routeKey = this.#selectRoute(isBinary ? undefined : body);
+    const event = this.#event(
+      connection.id,
+      routeKey,
+      'MESSAGE',
+      Date.now(),
+      {
+        body,
+        isBase64Encoded: isBinary,
+      },
+      connection,
+    );
+    connection.chain = connection.chain.then(() => this.#integrate(connection, routeKey, event));
+  }
+
+  /** Route selection expression `$request.body.action`; unmatched or unparsable → `$default`. */
+  #selectRoute(body: string | undefined): string {
+    if (body === undefined) return '$default';
+    try {
+      const parsed: unknown = JSON.parse(body);
+      if (typeof parsed === 'object' && parsed !== null && 'action' in parsed) {
+        const action = parsed.action;
+        if (typeof action === 'string' && this.#routes.has(action) && !action.startsWith('$')) {
+          return action;
+        }
+      }
+    } catch {
+      // not JSON: the selection expression cannot be evaluated
+    }
+    return '$default';
+  }
+
+  async #integrate(connection: Connection, routeKey: string, event: WebSocketRouteEvent) {
+    const target = this.#routes.get(routeKey);
+    if (target === undefined) {
+      this.#toClient(connection, { message: 'Forbidden', connectionId: connection.id });
+      return;
+    }
+    let ok: boolean;
+    try {
+      if (target.kind === 'lambda') {
+        const result = await target.handler(event);
+        ok = result.statusCode < 500;
+      } else {
+        const response = await fetch(target.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...target.headers,
+            'x-connection-id': connection.id,
+          },
+          body: event.body ?? '',
+          signal: AbortSignal.timeout(29_000), // API Gateway's integration timeout
+        });
+        await response.arrayBuffer();
+        ok = response.status < 500;
+        if (!response.ok) this.#log(`${routeKey} integration answered ${response.status}`);
+      }
+    } catch (e) {
+      this.#log(`${routeKey} integration failed: ${String(e)}`);
+      ok = false;
+    }
+    if (!ok) {
+      // What API Gateway itself sends a client whose message could not be integrated.
+      this.#toClient(connection, {
+        message: 'Internal server error',
+        connectionId: connection.id,
+        requestId: event.requestContext.requestId,
+      });
+    }
+  }
+
+  #toClient(connection: Connection, payload: object): void {
+    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.send(JSON.stringify(payload));
+  }
+
+  #touch(connection: Connection): void {
+    connection.lastActiveAt = Date.now();
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = setTimeout(
+      () => void this.#drop(connection, 1001, 'Going away'),
+      this.#limits.idleTimeoutMs,
+    );
+  }
+
+  /** Ends a connection once: closes the socket if open, then runs `$disconnect`. */
+  async #drop(connection: Connection, code: number, reason: string): Promise<void> {
+    if (connection.closed) return;
+    connection.closed = true;
+    clearTimeout(connection.idleTimer);
+    clearTimeout(connection.maxTimer);
+    this.#connections.delete(connection.id);
+    if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
+    this.#log(`disconnected ${connection.id} (${code})`);
+    const event = this.#event(
+      connection.id,
+      '$disconnect',
+      'DISCONNECT',
+      Date.now(),
+      {
+        headers: {},
+        isBase64Encoded: false,
+      },
+      connection,
+      { disconnectStatusCode: code, disconnectReason: reason },
+    );
+    await this.#invoke(this.#o.onDisconnect, event);
+  }
+
+  // --- the management API: /{stage}/@connections/{connectionId} ---
+
+  async #management(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = MANAGEMENT_PATH.exec((req.url ?? '/').split('?')[0] ?? '/');
+    if (match === null || match[1] !== this.#stage) {
+      sendJson(res, 404, { message: 'Not Found' }, 'NotFoundException');
+      return;
+    }
+    const connection = this.#connections.get(decodeURIComponent(match[2] ?? ''));
+    const body = await readBody(req, this.#limits.messageBytes);
+    if (connection === undefined || connection.closed) {
+      sendJson(res, 410, { message: null }, 'GoneException');
+      return;
+    }
+    switch (req.method) {
+      case 'POST':
+        if (body === undefined) {
+          sendJson(res, 413, { message: 'Request entity too large' }, 'PayloadTooLargeException');
+          return;
+        }
+        connection.ws.send(body.toString('utf8'));
+        res.writeHead(200).end();
+        return;
+      case 'GET':
+        // The wire names are camelCase (the SDK maps them to ConnectedAt, Identity, …).
+        sendJson(res, 200, {
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        });
+        return;
+      case 'DELETE':
+        res.writeHead(204).end();
+        await this.#drop(connection, 1000, '');
+        return;
+      default:
+        sendJson(res, 405, { message: 'Method Not Allowed' });
+    }
+  }
+
+  // --- helpers ---
+
+  #event(
+    connectionId: string,
+    routeKey: string,
+    eventType: 'CONNECT' | 'DISCONNECT' | 'MESSAGE',
+    now: number,
+    rest: Record<string, unknown>,
+    client: { sourceIp: string; userAgent: string; connectedAt?: number },
+    extra: Record<string, unknown> = {},
+  ): WebSocketRouteEvent {
+    const requestId = randomBytes(6).toString('base64url');
+    return {
+      ...rest,
+      requestContext: {
+        routeKey,
+        eventType,
+        ...(eventType === 'MESSAGE' && { messageId: randomBytes(6).toString('base64url') }),
+        extendedRequestId: requestId,
+        requestTime: new Date(now).toUTCString(),
+        messageDirection: 'IN',
+        stage: this.#stage,
+        connectedAt: client.connectedAt ?? now,
+        requestTimeEpoch: now,
+        identity: { sourceIp: client.sourceIp, userAgent: client.userAgent },
+        requestId,
+        domainName: this.#url ?? 'localhost',
+        connectionId,
+        apiId: API_ID,
+        ...extra,
+      },
+    } as WebSocketRouteEvent;
+  }
+
+  async #invoke(
+    handler: WebSocketHandler,
+    event: WebSocketRouteEvent,
+  ): Promise<WebSocketRouteResult> {
+    try {
+      return await handler(event);
+    } catch (e) {
+      // An unhandled Lambda error: API Gateway answers 500 (and refuses a $connect).
+      this.#log(`${event.requestContext.routeKey} handler threw: ${String(e)}`);
+      return { statusCode: 500, body: JSON.stringify({ message: 'Internal server error' }) };
+    }
+  }
+
+  #log(line: string): void {
+    this.#o.log?.(line);
+  }
+}
+
+/** API Gateway connection ids look like `L0SM9cOFvHcCIhw=`: 11 random bytes in base64. */
+function newConnectionId(): string {
+  return randomBytes(11).toString('base64').replace(/\//g, '_').replace(/\+/g, '-');
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  }
+  return headers;
+}
+
+function multiHeaders(req: IncomingMessage): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v : [v];
+  }
+  return headers;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, body: string | object | undefined): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? {});
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n` +
+      `x-amzn-RequestId: ${randomUUID()}\r\n` +
+      'Connection: close\r\n\r\n' +
+      text,
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, body: object, errorType?: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...(errorType !== undefined && { 'x-amzn-errortype': errorType }),
+  });
+  res.end(text);
+}
+
+/** The request body, or undefined if it exceeds `limit` bytes (the rest is drained). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
+  }
+  return size > limit ? undefined : Buffer.concat(chunks);
+}
