@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_RUN := node --import tsx
 
-.PHONY: install run client mock backend bundle test test-node test-browser lint typecheck format bench system-deps
+.PHONY: install run client mock backend bundle services test test-node test-browser lint typecheck format bench system-deps
 
 # Reinstall only when the lockfile changes (native modules are not rebuilt twice).
 node_modules/.install-stamp: package-lock.json package.json
@@ -54,7 +54,7 @@ bundle: install
 	node scripts/bundle.mjs
 
 ## test: install everything, then lint, typecheck and every test (Node and headless Chromium).
-test: install system-deps
+test: install system-deps services
 	npm run --silent lint
 	npm run --silent typecheck
 	npm run --silent format:check
@@ -80,6 +80,10 @@ format: install
 bench: install
 	$(NODE_RUN) packages/protocol/bench/protocol-bench.ts
 	$(NODE_RUN) packages/server/bench/server-bench.ts
+
+# Redis for the cluster test (started if it is down).
+services:
+	@bash scripts/services.sh
 
 # Debian's Chromium for the browser suite (as root it installs itself; otherwise say how).
 system-deps:

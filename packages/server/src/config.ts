@@ -183,7 +183,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     } catch {
       // reported below
     }
-    problems.push(`${name}=${JSON.stringify(raw)} must be a ${protocols.join(' or ')}// URL`);
+    problems.push(
+      `${name}=${JSON.stringify(raw)} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`,
+    );
     return undefined;
   };
   const name = (variable: string, fallback: string): string => {

@@ -78,4 +78,70 @@ describe('config from the environment', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('selects MongoDB storage, a Redis cluster and gateway mode', () => {
+    const config = loadConfig({
+      STORAGE: 'mongodb',
+      MONGODB_URL: 'mongodb://db.internal:27017/?tls=true',
+      MONGODB_DB: 'chat',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      NODE_ID: 'node-a',
+      CLUSTER_NAME: 'eu-1',
+      REALTIME: 'gateway',
+      GATEWAY_MANAGEMENT_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
+      GATEWAY_SECRET: 's'.repeat(40),
+      PUBLIC_WS_URL: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(config.storage).toEqual({
+      kind: 'mongodb',
+      url: 'mongodb://db.internal:27017/?tls=true',
+      dbName: 'chat',
+    });
+    expect(config).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      nodeId: 'node-a',
+      clusterName: 'eu-1',
+    });
+    expect(config.realtime).toEqual({
+      kind: 'gateway',
+      managementUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+      secret: 's'.repeat(40),
+      publicWsUrl: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+      connectionsTable: 'connections',
+      dynamodbEndpoint: undefined,
+      region: 'eu-west-1',
+    });
+  });
+
+  it('reports every missing or malformed deployment variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        STORAGE: 'postgres',
+        REDIS_URL: 'http://127.0.0.1:6379',
+        CLUSTER_NAME: 'no spaces please',
+        REALTIME: 'gateway',
+        GATEWAY_SECRET: 'short',
+        PUBLIC_WS_URL: 'https://not-a-websocket',
+        DYNAMODB_ENDPOINT: 'nope',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const expected of [
+      'STORAGE="postgres" must be one of sqlite, mongodb',
+      'REDIS_URL',
+      'CLUSTER_NAME',
+      'GATEWAY_SECRET must be at least 32 characters',
+      'GATEWAY_MANAGEMENT_URL is required when REALTIME=gateway',
+      'PUBLIC_WS_URL="https://not-a-websocket" must be a ws:// or wss:// URL',
+      'DYNAMODB_ENDPOINT',
+    ]) {
+      expect(problems).toContain(expected);
+    }
+    expect(() => loadConfig({ STORAGE: 'mongodb' })).toThrow(/MONGODB_URL is required/);
+  });
 });

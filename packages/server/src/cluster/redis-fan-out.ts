@@ -67,6 +67,14 @@ export class RedisFanOut implements FanOut {
     const commands = connect();
     const subscriber = connect();
     const fanOut = new RedisFanOut(options, commands, subscriber);
+    let lastError: unknown;
+    for (const link of [commands, subscriber]) {
+      // ioredis reconnects by itself; until then notifications fail and deliveries wait.
+      link.on('error', (e: unknown) => {
+        lastError = e;
+        fanOut.#log.warn({ err: e }, 'redis link error');
+      });
+    }
     try {
       await Promise.all([commands.connect(), subscriber.connect()]);
       subscriber.on('message', (_channel: string, text: string) => fanOut.#onMessage(text));
@@ -74,10 +82,13 @@ export class RedisFanOut implements FanOut {
     } catch (e) {
       commands.disconnect();
       subscriber.disconnect();
-      throw e;
-    }
-    for (const link of [commands, subscriber]) {
-      link.on('error', (e: unknown) => fanOut.#log.warn({ err: e }, 'redis link error'));
+      const cause = lastError ?? e;
+      throw new Error(
+        `cannot connect to Redis at ${withoutPassword(options.url)}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`,
+        { cause },
+      );
     }
     fanOut.#log.info('joined the cluster');
     return fanOut;
@@ -154,5 +165,16 @@ export class RedisFanOut implements FanOut {
   /** Fire-and-forget: a failed notification only delays delivery (see the class comment). */
   #run(what: string, task: () => Promise<unknown>): void {
     task().catch((e: unknown) => this.#log.warn({ err: e, what }, 'cluster notification failed'));
+  }
+}
+
+/** The URL for messages and logs, with any password masked. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured REDIS_URL';
   }
 }
