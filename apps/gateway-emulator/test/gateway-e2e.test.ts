@@ -6,12 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Messenger, MessageRecord } from '@susurro/client';
+import type { Messenger } from '@susurro/client';
 import { openNodeMessenger } from '@susurro/client/node';
 import { createLogger, loadConfig, startServer, type RunningServer } from '@susurro/server';
 import { GATEWAY_FRAMES_PATH, GATEWAY_SECRET_HEADER } from '@susurro/server/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayEmulator } from '../src/emulator.ts';
+import { connectAndWait, nextMessages } from '../../../packages/client/test/messenger-waits.ts';
 import { startEdge, type EdgeFixture } from './fixtures.ts';
 
 const SECRET = 'local-test-secret-0123456789abcdef0123';
@@ -69,38 +70,6 @@ async function user(base: string): Promise<{ m: Messenger; name: string }> {
   return { m, name };
 }
 
-function messages(m: Messenger, from: string, count: number): Promise<MessageRecord[]> {
-  const got: MessageRecord[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`timed out with ${got.length}/${count} messages`)),
-      20_000,
-    );
-    const off = m.on('message', (r) => {
-      if (r.peer !== from) return;
-      got.push(r);
-      if (got.length === count) {
-        clearTimeout(timer);
-        off();
-        resolve(got);
-      }
-    });
-  });
-}
-
-function connected(m: Messenger): Promise<void> {
-  m.connect();
-  if (m.connectionState === 'connected') return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = m.on('connection-state', (s) => {
-      if (s === 'connected') {
-        off();
-        resolve();
-      }
-    });
-  });
-}
-
 describe('serverless edge, locally (emulator + gateway-mode backend + dynalite)', () => {
   it('hands out the gateway URL with each ticket', () => {
     expect(server.wsUrl).toBe(emulator.url);
@@ -109,15 +78,15 @@ describe('serverless edge, locally (emulator + gateway-mode backend + dynalite)'
   it('two SDK clients chat both ways through the emulator', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
-    await Promise.all([connected(alice.m), connected(bob.m)]);
+    await Promise.all([connectAndWait(alice.m), connectAndWait(bob.m)]);
     expect(emulator.connectionCount).toBe(2);
 
-    const atBob = messages(bob.m, alice.name, 10);
+    const atBob = nextMessages(bob.m, alice.name, 10);
     for (let i = 0; i < 10; i++) await alice.m.send(bob.name, `a→b ${i}`);
     expect((await atBob).map((r) => r.body)).toEqual(
       Array.from({ length: 10 }, (_, i) => `a→b ${i}`),
     );
-    const atAlice = messages(alice.m, bob.name, 10);
+    const atAlice = nextMessages(alice.m, bob.name, 10);
     for (let i = 0; i < 10; i++) await bob.m.send(alice.name, `b→a ${i}`);
     expect((await atAlice).map((r) => r.body)).toEqual(
       Array.from({ length: 10 }, (_, i) => `b→a ${i}`),
@@ -127,17 +96,17 @@ describe('serverless edge, locally (emulator + gateway-mode backend + dynalite)'
   it('queues for an offline device and delivers when it connects', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
-    await connected(alice.m);
+    await connectAndWait(alice.m);
     for (let i = 0; i < 3; i++) await alice.m.send(bob.name, `offline ${i}`);
-    const arrived = messages(bob.m, alice.name, 3);
-    await connected(bob.m);
+    const arrived = nextMessages(bob.m, alice.name, 3);
+    await connectAndWait(bob.m);
     expect((await arrived).map((r) => r.body)).toEqual(['offline 0', 'offline 1', 'offline 2']);
   });
 
   it('a 410 from the management API deletes that stale connection only; the message waits', async () => {
     const alice = await user('alice');
     const bob = await user('bob');
-    await connected(alice.m);
+    await connectAndWait(alice.m);
     // Bob "connected" once and vanished without a $disconnect (API Gateway does not promise one).
     const account = await edge.storage.getAccountByUsername(bob.name);
     const [device] = await edge.storage.listDevices(account!.accountId);
@@ -161,8 +130,8 @@ describe('serverless edge, locally (emulator + gateway-mode backend + dynalite)'
     expect(aliceDevice).toBeDefined();
     expect(await edge.table.get(aliceDevice!.connectionId, Date.now())).toBeDefined();
 
-    const arrived = messages(bob.m, alice.name, 1);
-    await connected(bob.m);
+    const arrived = nextMessages(bob.m, alice.name, 1);
+    await connectAndWait(bob.m);
     expect((await arrived)[0]!.body).toBe('are you there?');
   });
 

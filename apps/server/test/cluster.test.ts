@@ -10,10 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Messenger, MessageRecord } from '@susurro/client';
+import type { Messenger } from '@susurro/client';
 import { openNodeMessenger } from '@susurro/client/node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAndWait, nextMessages } from '../../../packages/client/test/messenger-waits.ts';
 import {
   startServerProcess,
   type ServerProcess,
@@ -80,40 +81,6 @@ async function user(serverUrl: string, base: string) {
   return { m, name };
 }
 
-function received(m: Messenger, from: string, count: number, ms = 30_000) {
-  const got: MessageRecord[] = [];
-  let done: () => void = () => undefined;
-  const all = new Promise<MessageRecord[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`got ${got.length}/${count}`)), ms);
-    done = () => {
-      clearTimeout(timer);
-      resolve(got);
-    };
-  });
-  const off = m.on('message', (r) => {
-    if (r.peer !== from) return;
-    got.push(r);
-    if (got.length === count) {
-      off();
-      done();
-    }
-  });
-  return { all, got };
-}
-
-function connected(m: Messenger): Promise<void> {
-  m.connect();
-  if (m.connectionState === 'connected') return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = m.on('connection-state', (s) => {
-      if (s === 'connected') {
-        off();
-        resolve();
-      }
-    });
-  });
-}
-
 beforeAll(async () => {
   const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
@@ -158,24 +125,24 @@ describe('three nodes over Redis', () => {
     const alice = await user(await failoverBalancer(prefer(n1)), 'alice');
     const bob = await user(await failoverBalancer(prefer(n2)), 'bob');
     const carol = await user(await failoverBalancer(prefer(n3)), 'carol');
-    await Promise.all([connected(alice.m), connected(bob.m), connected(carol.m)]);
+    await Promise.all([connectAndWait(alice.m), connectAndWait(bob.m), connectAndWait(carol.m)]);
     expect(await Promise.all(nodes.map(connectionsOn))).toEqual([1, 1, 1]);
 
     // Round the ring: each message is stored by one node and pushed by another.
-    const atBob = received(bob.m, alice.name, 5);
-    const atCarol = received(carol.m, bob.name, 5);
-    const atAlice = received(alice.m, carol.name, 5);
+    const atBob = nextMessages(bob.m, alice.name, 5, 30_000);
+    const atCarol = nextMessages(carol.m, bob.name, 5, 30_000);
+    const atAlice = nextMessages(alice.m, carol.name, 5, 30_000);
     for (let i = 0; i < 5; i++) await alice.m.send(bob.name, `a→b ${i}`);
     for (let i = 0; i < 5; i++) await bob.m.send(carol.name, `b→c ${i}`);
     for (let i = 0; i < 5; i++) await carol.m.send(alice.name, `c→a ${i}`);
     const five = (p: string) => Array.from({ length: 5 }, (_, i) => `${p} ${i}`);
-    expect((await atBob.all).map((r) => r.body)).toEqual(five('a→b'));
-    expect((await atCarol.all).map((r) => r.body)).toEqual(five('b→c'));
-    expect((await atAlice.all).map((r) => r.body)).toEqual(five('c→a'));
+    expect((await atBob).map((r) => r.body)).toEqual(five('a→b'));
+    expect((await atCarol).map((r) => r.body)).toEqual(five('b→c'));
+    expect((await atAlice).map((r) => r.body)).toEqual(five('c→a'));
 
     // Kill Bob's node while Alice keeps sending to him.
     const TOTAL = 30;
-    const late = received(bob.m, alice.name, TOTAL, 60_000);
+    const late = nextMessages(bob.m, alice.name, TOTAL, 60_000);
     const acked: string[] = [];
     const sending = (async () => {
       for (let i = 0; i < TOTAL; i++) {
@@ -188,7 +155,7 @@ describe('three nodes over Redis', () => {
     await new Promise((r) => setTimeout(r, 120));
     n2.child.kill('SIGKILL');
     await sending;
-    const got = await late.all;
+    const got = await late;
     expect(acked).toHaveLength(TOTAL);
     // Exactly once, in Alice's order, although Bob moved to another node midway.
     expect(got.map((r) => r.body)).toEqual(acked);

@@ -7,8 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isClientError, type Messenger, type MessageRecord } from '../src/index.ts';
+import { isClientError, type Messenger } from '../src/index.ts';
 import { openNodeMessenger } from '../src/node/index.ts';
+import { nextMessages, waitForState } from './messenger-waits.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 let server: ServerProcess;
@@ -39,42 +40,6 @@ async function client(configDir?: string): Promise<{ m: Messenger; dir: string }
   return { m, dir };
 }
 
-function nextMessage(
-  m: Messenger,
-  from: string,
-  count = 1,
-  timeoutMs = 15_000,
-): Promise<MessageRecord[]> {
-  const got: MessageRecord[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`timed out with ${got.length}/${count} messages`)),
-      timeoutMs,
-    );
-    const off = m.on('message', (r) => {
-      if (r.peer !== from) return;
-      got.push(r);
-      if (got.length === count) {
-        clearTimeout(timer);
-        off();
-        resolve(got);
-      }
-    });
-  });
-}
-
-function waitFor(m: Messenger, state: string): Promise<void> {
-  if (m.connectionState === state) return Promise.resolve();
-  return new Promise((resolve) => {
-    const off = m.on('connection-state', (s) => {
-      if (s === state) {
-        off();
-        resolve();
-      }
-    });
-  });
-}
-
 /** Two freshly registered clients, Alice and Bob. */
 async function registeredPair() {
   const alice = await client();
@@ -95,10 +60,10 @@ describe('SDK end to end', () => {
     const { alice, bob, a, b } = await registeredPair();
     alice.m.connect();
     bob.m.connect();
-    await Promise.all([waitFor(alice.m, 'connected'), waitFor(bob.m, 'connected')]);
+    await Promise.all([waitForState(alice.m, 'connected'), waitForState(bob.m, 'connected')]);
 
-    const atBob = nextMessage(bob.m, a, 50, 60_000);
-    const atAlice = nextMessage(alice.m, b, 50, 60_000);
+    const atBob = nextMessages(bob.m, a, 50, 60_000);
+    const atAlice = nextMessages(alice.m, b, 50, 60_000);
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
       sends.push(alice.m.send(b, `a→b ${i}`));
@@ -133,7 +98,7 @@ describe('SDK end to end', () => {
     const { alice, bob, a, b } = await registeredPair();
     for (let i = 0; i < 5; i++) await alice.m.send(b, `offline ${i}`);
 
-    const arrived = nextMessage(bob.m, a, 5);
+    const arrived = nextMessages(bob.m, a, 5);
     bob.m.connect();
     expect((await arrived).map((r) => r.body)).toEqual([0, 1, 2, 3, 4].map((i) => `offline ${i}`));
 
@@ -145,10 +110,10 @@ describe('SDK end to end', () => {
     expect(alice2.m.isLoggedIn).toBe(true);
     bob2.m.connect();
     alice2.m.connect();
-    const back = nextMessage(alice2.m, b);
+    const back = nextMessages(alice2.m, b);
     await bob2.m.send(a, 'after restart');
     expect((await back)[0]!.body).toBe('after restart');
-    const forth = nextMessage(bob2.m, a);
+    const forth = nextMessages(bob2.m, a);
     await alice2.m.send(b, 'still here');
     expect((await forth)[0]!.body).toBe('still here');
     expect((await bob2.m.history(a)).filter((r) => r.direction === 'in')).toHaveLength(6);
