@@ -104,6 +104,9 @@ export class ChatService {
         clock: this.#o.clock,
         maxUnacked: this.#o.maxUnacked ?? MAX_UNACKED_DELIVERIES,
         maxUnackedBytes: this.#o.maxUnackedBytes ?? MAX_UNACKED_DELIVERY_BYTES,
+        onRedeliver: (unacked) => {
+          logFor().warn({ unacked }, 'no ack for a full window: resending the queue');
+        },
       }),
     };
     this.#connections.set(connectionId, connection);

@@ -6,6 +6,8 @@ import type { ServerFrame } from './frames.ts';
 
 /** Ids, names and JSON punctuation of a `message` frame besides its body (an upper bound). */
 const FRAME_OVERHEAD_BYTES = 256;
+const DEFAULT_RESCAN_AFTER_MS = 1_000;
+const DEFAULT_REDELIVER_AFTER_MS = 30_000;
 
 export interface QueueDeliveryOptions {
   readonly device: DeviceAddress;
@@ -18,6 +20,15 @@ export interface QueueDeliveryOptions {
   readonly clock: Clock;
   readonly maxUnacked: number;
   readonly maxUnackedBytes: number;
+  /**
+   * A full window that no ack frees for this long is resent from the queue's head (acks may
+   * have reached another node, or pushes been lost); the client drops duplicates by id.
+   */
+  readonly redeliverAfterMs?: number;
+  /** How soon a wake that found nothing new re-reads the queue from its head (see `#run`). */
+  readonly rescanAfterMs?: number;
+  /** Told how many unacked messages a redelivery is about to resend (metrics, logs). */
+  readonly onRedeliver?: (unacked: number) => void;
 }
 
 /**
@@ -26,6 +37,14 @@ export interface QueueDeliveryOptions {
  * every `wake()` (a message arrived, an ack freed room) reads on from its cursor, in queue
  * order. At most `maxUnacked` messages / `maxUnackedBytes` are pushed and unacked at once,
  * so a reader that stops reading stalls its delivery instead of growing buffers.
+ *
+ * Two timers keep delivery at-least-once when storage or acks are shared by several nodes:
+ * - rescan: with several writers a message can become visible *behind* the cursor (its id was
+ *   taken before a later one committed first). A wake that finds nothing after the cursor may
+ *   be that message's, so the queue is re-read from its head soon after, skipping what is
+ *   already pushed. At most one rescan is pending per connection.
+ * - redeliver: a window that stays full (acks went to another node, a push got lost) is
+ *   forgotten and the queue is resent from its head; clients drop duplicates by id.
  */
 export class QueueDelivery {
   readonly #o: QueueDeliveryOptions;
@@ -41,6 +60,10 @@ export class QueueDelivery {
   #stopped = false;
   /** The last run stopped on a full window; only then does an ack need to wake us. */
   #stalled = false;
+  #rescanTimer: NodeJS.Timeout | undefined;
+  /** The next run is a rescan: if it finds nothing either, it does not schedule another. */
+  #rescanning = false;
+  #redeliverTimer: NodeJS.Timeout | undefined;
 
   constructor(options: QueueDeliveryOptions) {
     this.#o = options;
@@ -76,12 +99,42 @@ export class QueueDelivery {
     this.#unackedBytes -= size;
     if (this.#stalled) {
       this.#stalled = false;
+      clearTimeout(this.#redeliverTimer);
+      this.#redeliverTimer = undefined;
       this.wake();
     }
   }
 
   stop(): void {
     this.#stopped = true;
+    clearTimeout(this.#rescanTimer);
+    clearTimeout(this.#redeliverTimer);
+  }
+
+  #scheduleRescan(): void {
+    if (this.#rescanTimer !== undefined || this.#stopped) return;
+    this.#rescanTimer = setTimeout(() => {
+      this.#rescanTimer = undefined;
+      this.#cursor = undefined;
+      this.#rescanning = true;
+      this.wake();
+    }, this.#o.rescanAfterMs ?? DEFAULT_RESCAN_AFTER_MS);
+    this.#rescanTimer.unref();
+  }
+
+  #scheduleRedelivery(): void {
+    if (this.#redeliverTimer !== undefined || this.#stopped) return;
+    this.#redeliverTimer = setTimeout(() => {
+      this.#redeliverTimer = undefined;
+      if (!this.#stalled) return;
+      this.#o.onRedeliver?.(this.#unacked.size);
+      this.#stalled = false;
+      this.#unacked.clear();
+      this.#unackedBytes = 0;
+      this.#cursor = undefined;
+      this.wake();
+    }, this.#o.redeliverAfterMs ?? DEFAULT_REDELIVER_AFTER_MS);
+    this.#redeliverTimer.unref();
   }
 
   #windowOpen(): boolean {
@@ -92,21 +145,32 @@ export class QueueDelivery {
     const { storage, metrics, clock, device } = this.#o;
     for (;;) {
       this.#dirty = false;
+      const rescan = this.#rescanning;
+      this.#rescanning = false;
       if (this.#stopped) return;
       if (!this.#windowOpen()) {
-        this.#stalled = true; // the next ack wakes us
+        this.#stalled = true; // the next ack wakes us (or the redelivery timer fires)
+        this.#scheduleRedelivery();
         return;
       }
       const room = this.#o.maxUnacked - this.#unacked.size;
-      // One extra row tells "caught up" apart from "exactly filled the window".
-      const batch = await storage.listMessages(device, this.#cursor, room + 1);
-      let caughtUp = batch.length <= room;
-      for (const m of batch.slice(0, room)) {
+      // From the head (a rescan) the pushed-but-unacked rows come first and are skipped. One
+      // extra row tells "caught up" apart from "exactly filled the window".
+      const limit = (this.#cursor === undefined ? this.#unacked.size : 0) + room + 1;
+      const batch = await storage.listMessages(device, this.#cursor, limit);
+      let caughtUp = batch.length < limit;
+      let pushed = 0;
+      for (const m of batch.slice(0, limit - 1)) {
         if (this.#stopped) return;
+        if (this.#unacked.has(m.serverId)) {
+          this.#cursor = m.serverId;
+          continue;
+        }
         if (!this.#windowOpen()) {
           caughtUp = false;
           break;
         }
+        pushed++;
         const body = encodeBase64(m.body);
         const size = body.length + FRAME_OVERHEAD_BYTES;
         this.#unacked.set(m.serverId, size);
@@ -126,6 +190,8 @@ export class QueueDelivery {
         metrics.messagesDelivered.inc();
         metrics.deliveryLatency.observe(Math.max(0, clock() - m.createdAt) / 1000);
       }
+      // Woken but nothing new: maybe a message that committed behind the cursor (see above).
+      if (pushed === 0 && this.#sentQueueEmpty && !rescan) this.#scheduleRescan();
       if (caughtUp) {
         if (!this.#sentQueueEmpty) {
           this.#sentQueueEmpty = true;
