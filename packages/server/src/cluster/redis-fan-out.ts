@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { FanOut, Recipient } from '../chat/fan-out.ts';
+import { redactUrl } from '../redact-url.ts';
 import type { DeviceAddress } from '../storage/types.ts';
 
 /** Deletes the registry entry only if it still names this node (another may have taken over). */
@@ -84,7 +85,7 @@ export class RedisFanOut implements FanOut {
       subscriber.disconnect();
       const cause = lastError ?? e;
       throw new Error(
-        `cannot connect to Redis at ${withoutPassword(options.url)}: ${
+        `cannot connect to Redis at ${redactUrl(options.url)}: ${
           cause instanceof Error ? cause.message : String(cause)
         }`,
         { cause },
@@ -165,16 +166,5 @@ export class RedisFanOut implements FanOut {
   /** Fire-and-forget: a failed notification only delays delivery (see the class comment). */
   #run(what: string, task: () => Promise<unknown>): void {
     task().catch((e: unknown) => this.#log.warn({ err: e, what }, 'cluster notification failed'));
-  }
-}
-
-/** The URL for messages and logs, with any password masked. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the configured REDIS_URL';
   }
 }

@@ -1,4 +1,5 @@
 import { databaseFile, type Config } from '../config.ts';
+import { redactUrl } from '../redact-url.ts';
 import type { Storage } from './types.ts';
 
 /**
@@ -10,7 +11,13 @@ export async function openStorage(
 ): Promise<Storage> {
   if (config.storage.kind === 'mongodb') {
     const { MongoStorage } = await import('./mongodb/index.ts');
-    return MongoStorage.open({ url: config.storage.url, dbName: config.storage.dbName });
+    const { url, dbName } = config.storage;
+    try {
+      return await MongoStorage.open({ url, dbName });
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new Error(`cannot open MongoDB storage at ${redactUrl(url)}: ${reason}`, { cause: e });
+    }
   }
   const { SqliteStorage } = await import('./sqlite/index.ts');
   return new SqliteStorage({ file: databaseFile(config), synchronous: config.sqliteSynchronous });
