@@ -12,8 +12,14 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'apps/*/test/**/*.test.ts',
+            'infra/test/**/*.test.ts',
+          ],
           testTimeout: 30_000,
+          // Node 20 is supported here; the AWS SDK's notice about its future Node 22 floor is noise.
+          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         },
       },
       {
