@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Makes sure the system packages the test suite needs are present (Debian). As root it
-# installs what is missing; otherwise it prints the one command to run.
+# Makes sure the system packages the test suite needs are present (Debian): Chromium for the
+# browser tests, shellcheck and yamllint for the ops checks (infra/test). As root it installs
+# what is missing; otherwise it prints the one command to run. CHROMIUM_PATH pointing at an
+# executable (e.g. the CI runner's Chrome) stands in for the chromium package.
 set -euo pipefail
 
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "${CHROMIUM_PATH}" ]; then
+  :
+else
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
