@@ -64,10 +64,13 @@ describe('SDK end to end', () => {
 
     const atBob = nextMessages(bob.m, a, 50, 60_000);
     const atAlice = nextMessages(alice.m, b, 50, 60_000);
+    const bobHasFirst = nextMessages(bob.m, a, 1);
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
       sends.push(alice.m.send(b, `a→b ${i}`));
-      if (i === 0) await sends[0]; // Bob needs Alice's first message before he can answer in-session
+      // Bob needs Alice's first message before he can answer in-session: wait until he has it
+      // (the server's ack to Alice says it is queued, not that Bob has received it yet).
+      if (i === 0) await Promise.all([sends[0], bobHasFirst]);
       sends.push(bob.m.send(a, `b→a ${i}`));
       await sleep(Math.floor(Math.random() * 8));
     }

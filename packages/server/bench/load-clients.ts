@@ -101,7 +101,8 @@ export function open(target: Target, url: string, stats: Stats | undefined): Pro
         stats.delivered++;
         stats.outstanding[from]!--;
         if (stats.recording) stats.latencies.push(performance.now() - Number(sentAt));
-        if (target.kind === 'full') ws.send(`{"v":1,"type":"ack","serverId":"${frame.serverId}"}`);
+        // Both targets get the recipient's ack (the relay parses and drops it): same frame work.
+        ws.send(`{"v":1,"type":"ack","serverId":"${frame.serverId}"}`);
         stats.onDelivered(from);
       } else if (frame.type === 'error') {
         if (stats) stats.errors++;

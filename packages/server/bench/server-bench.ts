@@ -52,6 +52,13 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
+/** CPU time (user + system, ms) the process has used so far, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 Hz on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function startTarget(kind: TargetKind): Promise<{ target: Target; child: ChildProcess }> {
   const script = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
   // BENCH_PROFILE=dir writes a V8 CPU profile of the server under test there.
@@ -83,8 +90,11 @@ async function waitDrained(stats: Stats, timeoutMs = 30_000): Promise<void> {
   while (stats.outstanding.some((o) => o > 0) && Date.now() < deadline) await sleep(20);
 }
 
-/** Every sender keeps WINDOW messages in flight; returns delivered msg/s. */
-async function saturate(clients: WebSocket[], target: Target, stats: Stats): Promise<number> {
+/**
+ * Every sender keeps WINDOW messages in flight. Returns delivered msg/s and the server's CPU
+ * time per delivered message, which other load on a shared machine disturbs much less.
+ */
+async function saturate(clients: WebSocket[], target: Target, stats: Stats, pid: number) {
   let seq = 0;
   let running = true;
   const send = (i: number) => {
@@ -98,12 +108,15 @@ async function saturate(clients: WebSocket[], target: Target, stats: Stats): Pro
   await sleep(1000); // warm-up
   const start = stats.delivered;
   const t0 = performance.now();
+  const cpu0 = cpuMs(pid);
   await sleep(SECONDS * 1000);
-  const rate = ((stats.delivered - start) * 1000) / (performance.now() - t0);
+  const delivered = stats.delivered - start;
+  const rate = (delivered * 1000) / (performance.now() - t0);
+  const cpuPerMessageUs = ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, delivered);
   running = false;
   stats.onDelivered = () => undefined;
   await waitDrained(stats);
-  return rate;
+  return { rate, cpuPerMessageUs };
 }
 
 /** Sends at a fixed aggregate rate; latency counted from each message's scheduled time. */
@@ -181,13 +194,13 @@ async function measure(kind: TargetKind) {
     await pool(N, 16, async (i) => {
       clients[i] = await open(target, await socketUrl(target, i, `bench_${i}`), stats);
     });
-    const saturated = await saturate(clients, target, stats);
+    const { rate: saturated, cpuPerMessageUs } = await saturate(clients, target, stats, child.pid!);
     const fixed = [];
     for (const rate of RATES)
       fixed.push({ rate, ...(await fixedRate(clients, target, stats, rate)) });
     const idle = await idleCost(target, child.pid!, IDLE);
     for (const ws of clients) ws.terminate();
-    return { kind, saturated, fixed, idle, errors: stats.errors };
+    return { kind, saturated, cpuPerMessageUs, fixed, idle, errors: stats.errors };
   } finally {
     // SIGINT lets a profiling child write its profile; SIGKILL if it lingers.
     child.kill('SIGINT');
@@ -210,12 +223,14 @@ const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
 const header = [
   'target',
   'saturated msg/s',
+  'server CPU / msg',
   ...RATES.flatMap((r) => [`p50 @${r / 1000}k/s`, `p99 @${r / 1000}k/s`]),
   'RSS / idle conn',
 ];
 const rows = results.map((r) => [
   r.kind === 'full' ? 'full stack (auth + fsync + ack)' : 'bare ws relay',
   Math.round(r.saturated).toLocaleString('en-US'),
+  `${r.cpuPerMessageUs.toFixed(0)} µs`,
   ...r.fixed.flatMap((f) => [ms(f.p50), ms(f.p99)]),
   `${r.idle.perConnectionKiB.toFixed(1)} KiB (${r.idle.opened} conns)`,
 ]);

@@ -95,6 +95,12 @@ export const MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * KIB;
 export const PAUSE_READING_AT_PENDING_FRAMES = 64;
 export const MAX_PENDING_FRAMES_PER_CONNECTION = 1024;
 /**
+ * Recipient names → account ids kept in memory by the send path (usernames never change and
+ * accounts are never renamed, so an entry cannot go stale). Saves a storage read per message;
+ * ~100 bytes per entry, oldest dropped first beyond this.
+ */
+export const MAX_CACHED_RECIPIENTS = 10_000;
+/**
  * How long a (sender, id) pair is remembered after the recipient acked it, so a late retry is
  * acked again instead of delivered twice. Clients still drop duplicates by id after that.
  */

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
+import { migrate } from '../src/storage/sqlite/migrate.ts';
+import { MIGRATIONS } from '../src/storage/sqlite/migrations/index.ts';
 import { runStorageContract } from './storage-contract.ts';
 
 async function tempFile(): Promise<{ file: string; dir: string }> {
@@ -35,8 +37,29 @@ describe('sqlite adapter specifics', () => {
       await second.close();
       const raw = new DatabaseConstructor(file, { readonly: true });
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.pragma('user_version', { simple: true })).toBe(3);
+      expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       raw.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('backfills the sender name of messages queued before migration 0004', async () => {
+    const { dir, file } = await tempFile();
+    try {
+      await new SqliteStorage({ file }).close(); // creates the directory
+      await rm(file);
+      const raw = new DatabaseConstructor(file);
+      migrate(raw, MIGRATIONS.slice(0, 3));
+      raw.exec(`INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
+        INSERT INTO devices (account_id, device_id, created_at) VALUES (2, 1, 1);
+        INSERT INTO messages (recipient_account_id, recipient_device_id, sender_account_id,
+          sender_device_id, client_id, body, created_at) VALUES (2, 1, 1, 3, 'c1', x'01', 5);`);
+      raw.close();
+      const storage = new SqliteStorage({ file });
+      const [message] = await storage.listMessages({ accountId: '2', deviceId: 1 }, undefined, 10);
+      expect(message).toMatchObject({ senderUsername: 'alice', senderDeviceId: 3, clientId: 'c1' });
+      await storage.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

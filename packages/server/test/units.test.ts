@@ -37,6 +37,19 @@ describe('base64 (RFC 4648 §4, strict)', () => {
       ).toBe('BAD_BASE64');
     }
   });
+
+  it('accepts exactly the encodings Node re-encodes identically (every final character)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    for (const c of alphabet) {
+      for (const text of [`AA${c}=`, `A${c}==`, `AAA${c}`]) {
+        const canonical = Buffer.from(text, 'base64').toString('base64') === text;
+        expect(
+          codeOf(() => decodeBase64(text, 'x')),
+          text,
+        ).toBe(canonical ? undefined : 'BAD_BASE64');
+      }
+    }
+  });
 });
 
 describe('usernames', () => {

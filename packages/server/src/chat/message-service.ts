@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import { decodeBase64 } from '../encoding.ts';
 import { ServerError } from '../errors.ts';
 import {
+  MAX_CACHED_RECIPIENTS,
   MAX_ENVELOPE_BODY_BYTES,
   MAX_QUEUED_MESSAGES_PER_DEVICE,
   type RateLimits,
@@ -27,6 +28,12 @@ export interface Envelope {
   readonly body: string;
 }
 
+/** A recipient account as the send path needs it (cached: names and ids never change). */
+interface Recipient {
+  readonly accountId: string;
+  readonly username: string;
+}
+
 /** A checked envelope, ready to store; the name travels along for fan-out (never stored). */
 export interface PreparedMessage extends NewMessage {
   readonly recipientUsername: string;
@@ -44,6 +51,8 @@ export interface MessageServiceOptions {
 /** RF03: store-and-forward. Shared by the WebSocket `send` frame and `POST /v1/messages`. */
 export class MessageService {
   readonly #o: MessageServiceOptions;
+  /** `to` as the client spelled it → recipient account; only found accounts are cached. */
+  readonly #recipients = new Map<string, Recipient>();
 
   constructor(options: MessageServiceOptions) {
     this.#o = options;
@@ -59,7 +68,7 @@ export class MessageService {
 
   /** Step 1 of `send`: checks the envelope and resolves its recipient; stores nothing. */
   async prepare(sender: Principal, envelope: Envelope): Promise<PreparedMessage> {
-    const { storage, limiter, rateLimits } = this.#o;
+    const { limiter, rateLimits } = this.#o;
     limiter.take(`send:${sender.accountId}:${sender.deviceId}`, rateLimits.sendPerDevice);
     const body = decodeBase64(envelope.body, 'body');
     if (body.length > MAX_ENVELOPE_BODY_BYTES) {
@@ -68,10 +77,7 @@ export class MessageService {
         `Envelope bodies are at most ${MAX_ENVELOPE_BODY_BYTES} bytes.`,
       );
     }
-    const username = tryNormalizeUsername(envelope.to);
-    const recipient =
-      username === undefined ? undefined : await storage.getAccountByUsername(username);
-    if (recipient === undefined) throw new ServerError('NOT_FOUND', 'No such user.');
+    const recipient = this.#recipients.get(envelope.to) ?? (await this.#lookUp(envelope.to));
     return {
       recipientUsername: recipient.username,
       recipient: { accountId: recipient.accountId, deviceId: envelope.deviceId },
@@ -82,6 +88,21 @@ export class MessageService {
       body,
       createdAt: this.#o.clock(),
     };
+  }
+
+  /** Resolves a recipient name (NOT_FOUND if none) and remembers it: see MAX_CACHED_RECIPIENTS. */
+  async #lookUp(to: string): Promise<Recipient> {
+    const username = tryNormalizeUsername(to);
+    const account =
+      username === undefined ? undefined : await this.#o.storage.getAccountByUsername(username);
+    if (account === undefined) throw new ServerError('NOT_FOUND', 'No such user.');
+    if (this.#recipients.size >= MAX_CACHED_RECIPIENTS) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      this.#recipients.delete(this.#recipients.keys().next().value!);
+    }
+    const recipient = { accountId: account.accountId, username: account.username };
+    this.#recipients.set(to, recipient);
+    return recipient;
   }
 
   /**

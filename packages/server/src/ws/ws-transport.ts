@@ -20,6 +20,8 @@ export const WS_PATH = '/v1/ws';
 
 interface Socket {
   readonly ws: WebSocket;
+  /** The TCP socket under `ws`, corked while frames for it pile up in one event-loop turn. */
+  readonly tcp: Duplex;
   alive: boolean;
   /** Frames handed to the core and not yet handled. */
   pending: number;
@@ -49,6 +51,8 @@ export class WsTransport implements ConnectionSender {
   readonly #sockets = new Map<string, Socket>();
   #heartbeat: NodeJS.Timeout | undefined;
   #accepting = true;
+  /** Sockets corked in this event-loop turn; uncorked together by #uncorkAll. */
+  readonly #corked = new Set<Duplex>();
 
   constructor(options: WsTransportOptions) {
     this.#o = options;
@@ -85,9 +89,28 @@ export class WsTransport implements ConnectionSender {
       socket.ws.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
       return false;
     }
+    this.#cork(socket.tcp);
     socket.ws.send(JSON.stringify(frame));
     return true;
   }
+
+  /**
+   * A group commit answers many frames of the same socket at once (its `sent` acks, its
+   * deliveries). Unbuffered, each `ws.send` is its own writev syscall; corked until the end of
+   * this event-loop turn, a socket's frames leave in one. `bufferedAmount` counts corked bytes,
+   * so the slow-consumer check above still sees them.
+   */
+  #cork(tcp: Duplex): void {
+    if (this.#corked.has(tcp)) return;
+    if (this.#corked.size === 0) setImmediate(this.#uncorkAll);
+    tcp.cork();
+    this.#corked.add(tcp);
+  }
+
+  readonly #uncorkAll = (): void => {
+    for (const tcp of this.#corked) tcp.uncork();
+    this.#corked.clear();
+  };
 
   close(connectionId: string, code: number, reason: string): Promise<void> {
     this.#sockets.get(connectionId)?.ws.close(code, reason);
@@ -125,9 +148,10 @@ export class WsTransport implements ConnectionSender {
     } catch (e) {
       return this.#reject(socket, e);
     }
+    const tcp = socket;
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const connectionId = randomUUID();
-      const socket: Socket = { ws, alive: true, pending: 0 };
+      const socket: Socket = { ws, tcp, alive: true, pending: 0 };
       this.#sockets.set(connectionId, socket);
       ws.on('pong', () => {
         socket.alive = true;

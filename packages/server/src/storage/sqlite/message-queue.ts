@@ -38,7 +38,12 @@ export function enqueueMessage(
   if (n >= maxQueued) throw new StorageError('LIMIT', 'recipient queue is full');
   let serverId: number | bigint;
   try {
-    serverId = sql.insertMessage.run(...key, message.body, message.createdAt).lastInsertRowid;
+    serverId = sql.insertMessage.run(
+      ...key,
+      message.body,
+      message.createdAt,
+      message.senderUsername,
+    ).lastInsertRowid;
   } catch (e) {
     throw mapConstraint(e, 'no such recipient device');
   }

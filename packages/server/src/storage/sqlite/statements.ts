@@ -68,13 +68,16 @@ export function prepareStatements(db: Database) {
     countQueue: q(`SELECT COUNT(*) AS n FROM messages
       WHERE recipient_account_id = ? AND recipient_device_id = ?`),
     insertMessage: q(`INSERT INTO messages (recipient_account_id, recipient_device_id,
-      sender_account_id, sender_device_id, client_id, body, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
-    selectQueue: q(`SELECT m.server_id, a.username AS sender_username, m.sender_device_id,
-        m.client_id, m.body, m.created_at
-      FROM messages m JOIN accounts a ON a.account_id = m.sender_account_id
-      WHERE m.recipient_account_id = ? AND m.recipient_device_id = ? AND m.server_id > ?
-      ORDER BY m.server_id LIMIT ?`),
+      sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    // No join: the sender's name is stored in the row (migration 0004). CAST: a bare `LIMIT ?`
+    // made this statement ~3× slower here (measured 9-10 µs vs 3.5 µs on an empty queue);
+    // a constant expression is evaluated once per run.
+    selectQueue: q(`SELECT server_id, sender_username, sender_device_id, client_id, body,
+        created_at
+      FROM messages
+      WHERE recipient_account_id = ? AND recipient_device_id = ? AND server_id > ?
+      ORDER BY server_id LIMIT CAST(? AS INTEGER)`),
     deleteMessage: q(`DELETE FROM messages
       WHERE server_id = ? AND recipient_account_id = ? AND recipient_device_id = ?`),
     countAllMessages: q('SELECT COUNT(*) AS n FROM messages'),
