@@ -11,6 +11,13 @@ export const SIGNED_PREKEY_ROTATION_MS = 2 * 24 * 60 * 60 * 1000;
  * flight (offline recipients) still decrypt; longer weakens forward secrecy of SPK-only X3DH.
  */
 export const SIGNED_PREKEY_GRACE_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * Earlier sessions kept per peer device (libsignal keeps 40 "previous states"). When both
+ * sides start a session at once, each answers the other's X3DH and the two end up current on
+ * different sessions; messages under the other one still decrypt with a kept state, which then
+ * becomes current, so the pair converges instead of failing.
+ */
+export const MAX_PREVIOUS_SESSIONS = 4;
 /** Message ids remembered to drop duplicates (at-least-once delivery). */
 export const PROCESSED_ID_MEMORY = 10_000;
 /** Reconnect backoff: first retry after ~0.5 s, doubling, capped at 30 s, with full jitter. */

@@ -12,6 +12,7 @@ import {
 } from '../src/index.ts';
 import { SqliteBackend } from '../src/node/index.ts';
 import { decodeContent, encodeContent } from '../src/content.ts';
+import { ClientStore, packStates, records } from '../src/store/client-store.ts';
 
 const env = { crypto: webCryptoProvider, random: systemRandom, kdfLogN: 10 };
 const text = (s: string) => new TextEncoder().encode(s);
@@ -115,5 +116,24 @@ describe('message content', () => {
         expect.objectContaining({ code: 'UNSUPPORTED_CONTENT' }),
       );
     }
+  });
+});
+
+describe('previous session states', () => {
+  it('packs several session states into one record and reads them back in order', async () => {
+    const vault = await VaultStore.open(new MemoryBackend(), 'pass', env);
+    const store = new ClientStore(vault);
+    const states = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300).fill(9)];
+    await vault.write([[records.previousSessions('bob', 1), packStates(states)]]);
+    expect(await store.getPreviousSessions('bob', 1)).toEqual(states);
+    expect(await store.getPreviousSessions('bob', 2)).toEqual([]);
+  });
+
+  it('refuses a truncated record instead of misreading it', async () => {
+    const vault = await VaultStore.open(new MemoryBackend(), 'pass', env);
+    const store = new ClientStore(vault);
+    const packed = packStates([new Uint8Array(10)]);
+    await vault.write([[records.previousSessions('bob', 1), packed.slice(0, 8)]]);
+    await expect(store.getPreviousSessions('bob', 1)).rejects.toSatisfy(isClientError);
   });
 });

@@ -7,6 +7,7 @@ import {
   decodeInitialMessage,
   decodePublicKey,
   equalBytes,
+  isProtocolError,
   messageType,
   Session,
   type IdentityKeyPair,
@@ -15,7 +16,14 @@ import {
 import type { HttpApi } from '../api/http-api.ts';
 import { fromBase64, toBase64 } from '../base64.ts';
 import { ClientError } from '../errors.ts';
-import { Batch, records, type ClientStore, type ContactRecord } from '../store/client-store.ts';
+import { MAX_PREVIOUS_SESSIONS } from '../limits.ts';
+import {
+  Batch,
+  packStates,
+  records,
+  type ClientStore,
+  type ContactRecord,
+} from '../store/client-store.ts';
 
 export interface TrustDecision {
   /** The contact record as it should be stored after this observation. */
@@ -49,6 +57,7 @@ const untrusted = (peer: string) =>
 
 export class PeerSessions {
   private readonly cache = new Map<string, Session>();
+  private readonly previousCache = new Map<string, Session[]>();
 
   constructor(
     private readonly env: ProtocolEnv,
@@ -67,6 +76,24 @@ export class PeerSessions {
     return session;
   }
 
+  private async loadPrevious(peer: string, deviceId: number): Promise<Session[]> {
+    const key = records.previousSessions(peer, deviceId);
+    let list = this.previousCache.get(key);
+    if (!list) {
+      const states = await this.store.getPreviousSessions(peer, deviceId);
+      list = states.map((state) => Session.deserialize(this.env, state));
+      this.previousCache.set(key, list);
+    }
+    return list;
+  }
+
+  private stagePrevious(batch: Batch, peer: string, deviceId: number, list: Session[]): void {
+    const key = records.previousSessions(peer, deviceId);
+    this.previousCache.set(key, list);
+    if (list.length > 0) batch.put(key, packStates(list.map((s) => s.serialize())));
+    else batch.delete(key);
+  }
+
   /** Stage the session's new state into a batch; the caller commits it with related records. */
   stage(batch: Batch, peer: string, deviceId: number, session: Session): void {
     this.cache.set(records.session(peer, deviceId), session);
@@ -83,6 +110,20 @@ export class PeerSessions {
       )
         this.cache.delete(k);
     }
+    for (const k of [...this.previousCache.keys()]) {
+      if (
+        deviceId === undefined
+          ? k.startsWith(`prev-sessions:${peer}:`)
+          : k === records.previousSessions(peer, deviceId)
+      )
+        this.previousCache.delete(k);
+    }
+  }
+
+  /** Deletes a device's session and its previous ones (the device left or changed key). */
+  private drop(batch: Batch, peer: string, deviceId: number): void {
+    batch.delete(records.session(peer, deviceId));
+    batch.delete(records.previousSessions(peer, deviceId));
   }
 
   /**
@@ -136,7 +177,7 @@ export class PeerSessions {
         out.push({ deviceId, session });
         current.delete(deviceId);
       } else {
-        batch.delete(records.session(peer, deviceId));
+        this.drop(batch, peer, deviceId);
         this.forget(peer, deviceId);
       }
     }
@@ -174,14 +215,18 @@ export class PeerSessions {
     wire: Uint8Array,
     batch: Batch,
   ): Promise<{ plaintext: Uint8Array; trust: TrustDecision }> {
-    let session = await this.load(peer, deviceId);
-    let plaintext: Uint8Array;
+    const current = await this.load(peer, deviceId);
+    const previous = await this.loadPrevious(peer, deviceId);
+    let session: Session | undefined;
+    let plaintext: Uint8Array | undefined;
     if (messageType(wire) === 'initial') {
       const initial = decodeInitialMessage(wire);
-      if (session?.matchesInitialMessage(initial)) {
+      session = [current, ...previous].find((s) => s?.matchesInitialMessage(initial));
+      if (session) {
         plaintext = await session.decrypt(wire);
       } else {
-        // A new session from this device (first contact, or the peer reinstalled).
+        // A new session from this device (first contact, the peer reinstalled, or it started
+        // one while we were starting ours: then both are kept, see MAX_PREVIOUS_SESSIONS).
         const result = await Session.respond(
           this.env,
           {
@@ -197,15 +242,38 @@ export class PeerSessions {
           batch.delete(records.oneTimePreKey(result.usedOneTimePreKeyId));
       }
     } else {
-      if (!session)
+      if (!current)
         throw new ClientError('INVALID_ARGUMENT', `no session with ${peer} device ${deviceId}`);
-      plaintext = await session.decrypt(wire);
+      try {
+        plaintext = await current.decrypt(wire);
+        session = current;
+      } catch (e) {
+        // Not ours to retry: a replay stays a replay whichever state we try.
+        if (isProtocolError(e, 'DUPLICATE_MESSAGE')) throw e;
+        for (const old of previous) {
+          try {
+            plaintext = await old.decrypt(wire); // leaves `old` as it was on failure
+            session = old;
+            break;
+          } catch {
+            // try the next one
+          }
+        }
+        if (session === undefined) throw e;
+      }
+    }
+    if (session !== current) {
+      // The session that just worked becomes current; the one it replaces is kept.
+      const kept = [current, ...previous].filter(
+        (s): s is Session => s !== undefined && s !== session,
+      );
+      this.stagePrevious(batch, peer, deviceId, kept.slice(0, MAX_PREVIOUS_SESSIONS));
     }
     this.stage(batch, peer, deviceId, session);
     const contact = await this.store.getContact(peer);
     const trust = observeIdentity(contact, peer, session.remoteIdentityKey, this.now());
     if (trust.contact !== contact) batch.put(records.contact(peer), trust.contact);
-    return { plaintext, trust };
+    return { plaintext: plaintext!, trust };
   }
 
   /** The user accepted `peer`'s new key: trust it and drop sessions under other keys. */
@@ -222,7 +290,7 @@ export class PeerSessions {
     const key = fromBase64(contact.pendingKey);
     for (const { deviceId } of await this.store.getSessions(peer)) {
       const s = await this.load(peer, deviceId);
-      if (s && !equalBytes(s.remoteIdentityKey, key)) batch.delete(records.session(peer, deviceId));
+      if (s && !equalBytes(s.remoteIdentityKey, key)) this.drop(batch, peer, deviceId);
     }
     await this.store.commit(batch);
     this.forget(peer);

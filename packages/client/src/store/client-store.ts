@@ -6,6 +6,7 @@
  */
 import type { KeyPair, SignedPreKey } from '@susurro/protocol';
 import { fromBase64, toBase64 } from '../base64.ts';
+import { ClientError } from '../errors.ts';
 import type { WriteOp } from './backend.ts';
 import type { VaultStore } from './vault.ts';
 
@@ -69,6 +70,8 @@ export const records = {
   signedPreKey: (id: number) => `spk:${pad(id)}`,
   oneTimePreKey: (id: number) => `opk:${pad(id)}`,
   session: (peer: string, deviceId: number) => `session:${peer}:${pad(deviceId)}`,
+  /** Earlier sessions with that device, newest first (see MAX_PREVIOUS_SESSIONS). */
+  previousSessions: (peer: string, deviceId: number) => `prev-sessions:${peer}:${pad(deviceId)}`,
   contact: (peer: string) => `contact:${peer}`,
   message: (peer: string, id: string) => `msg:${peer}:${id}`,
 };
@@ -161,6 +164,11 @@ export class ClientStore {
     return this.vault.get(records.session(peer, deviceId));
   }
 
+  async getPreviousSessions(peer: string, deviceId: number): Promise<Uint8Array[]> {
+    const packed = await this.vault.get(records.previousSessions(peer, deviceId));
+    return packed === undefined ? [] : unpackStates(packed);
+  }
+
   async getSessions(peer: string): Promise<Array<{ deviceId: number; state: Uint8Array }>> {
     const rows = await this.vault.list(`session:${peer}:`);
     return rows.map(([k, state]) => ({ deviceId: Number(k.slice(k.lastIndexOf(':') + 1)), state }));
@@ -189,4 +197,33 @@ export class ClientStore {
   private async readJson<T>(key: string): Promise<T | undefined> {
     return dec<T>(await this.vault.get(key));
   }
+}
+
+/** Several serialized sessions in one record: each as a 4-byte big-endian length, then bytes. */
+export function packStates(states: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(states.reduce((n, s) => n + 4 + s.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const s of states) {
+    view.setUint32(at, s.length);
+    out.set(s, at + 4);
+    at += 4 + s.length;
+  }
+  return out;
+}
+
+function unpackStates(packed: Uint8Array): Uint8Array[] {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const states: Uint8Array[] = [];
+  let at = 0;
+  while (at < packed.length) {
+    if (at + 4 > packed.length) throw new ClientError('INVALID_ARGUMENT', 'corrupt session list');
+    const length = view.getUint32(at);
+    if (at + 4 + length > packed.length) {
+      throw new ClientError('INVALID_ARGUMENT', 'corrupt session list');
+    }
+    states.push(packed.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return states;
 }
