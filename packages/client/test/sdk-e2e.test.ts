@@ -3,57 +3,29 @@
  * publication, real-time and offline delivery, restarts, prekey exhaustion, identity changes,
  * and a check that the server's database holds no plaintext and no private keys.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isClientError, type Messenger } from '../src/index.ts';
-import { openNodeMessenger } from '../src/node/index.ts';
+import { isClientError } from '../src/index.ts';
 import { nextMessages, waitForState } from './messenger-waits.ts';
-import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { PASSWORD, startSdkFixture, type SdkFixture } from './sdk-fixture.ts';
+import type { ServerProcess } from './server-process.ts';
 
+let fixture: SdkFixture;
 let server: ServerProcess;
-const dirs: string[] = [];
-const open: Messenger[] = [];
+let client: SdkFixture['client'];
+let registeredPair: SdkFixture['registeredPair'];
+let uniqueName: SdkFixture['uniqueName'];
 
 beforeAll(async () => {
-  server = await startServerProcess();
+  fixture = await startSdkFixture();
+  ({ server, client, registeredPair, uniqueName } = fixture);
 });
 afterAll(async () => {
-  for (const m of open) await m.close().catch(() => undefined);
-  await server.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await fixture.close();
 });
 
-const PASSWORD = 'correct horse battery staple';
-
-async function client(configDir?: string): Promise<{ m: Messenger; dir: string }> {
-  const dir = configDir ?? mkdtempSync(join(tmpdir(), 'susurro-client-'));
-  if (!configDir) dirs.push(dir);
-  const m = await openNodeMessenger({
-    configDir: dir,
-    serverUrl: server.url,
-    passphrase: 'test',
-    kdfLogN: 10,
-  });
-  open.push(m);
-  return { m, dir };
-}
-
-/** Two freshly registered clients, Alice and Bob. */
-async function registeredPair() {
-  const alice = await client();
-  const bob = await client();
-  const a = uniqueName('alice');
-  const b = uniqueName('bob');
-  await alice.m.register(a, PASSWORD);
-  await bob.m.register(b, PASSWORD);
-  return { alice, bob, a, b };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let n = 0;
-const uniqueName = (base: string) => `${base}_${process.pid % 1000}_${n++}`;
 
 describe('SDK end to end', () => {
   it('two clients exchange 100 messages both ways in real time with random delays', async () => {
@@ -122,34 +94,6 @@ describe('SDK end to end', () => {
     expect((await bob2.m.history(a)).filter((r) => r.direction === 'in')).toHaveLength(6);
   });
 
-  it('recovers when both sides start a session at the same moment', async () => {
-    const { alice, bob, a, b } = await registeredPair();
-    // Neither is connected: each runs X3DH against the other's bundle, unaware of the other.
-    await Promise.all([alice.m.send(b, 'first from alice'), bob.m.send(a, 'first from bob')]);
-    await alice.m.send(b, 'second from alice');
-    await bob.m.send(a, 'second from bob');
-    const atBob = nextMessages(bob.m, a, 2);
-    const atAlice = nextMessages(alice.m, b, 2);
-    alice.m.connect();
-    bob.m.connect();
-    expect((await atBob).map((r) => r.body)).toEqual(['first from alice', 'second from alice']);
-    expect((await atAlice).map((r) => r.body)).toEqual(['first from bob', 'second from bob']);
-
-    // Each now holds the other's session as current and its own as a previous state: the
-    // conversation goes on, both ways, and settles on one session.
-    for (let round = 0; round < 3; round++) {
-      const toBob = nextMessages(bob.m, a, 1);
-      await alice.m.send(b, `alice ${round}`);
-      expect((await toBob)[0]!.body).toBe(`alice ${round}`);
-      const toAlice = nextMessages(alice.m, b, 1);
-      await bob.m.send(a, `bob ${round}`);
-      expect((await toAlice)[0]!.body).toBe(`bob ${round}`);
-    }
-    expect((await alice.m.safetyNumber(b)).displayable).toBe(
-      (await bob.m.safetyNumber(a)).displayable,
-    );
-  });
-
   it('falls back to signed-prekey-only X3DH when one-time prekeys run out, then refills', async () => {
     const bob = await client();
     const b = uniqueName('bob');
@@ -206,7 +150,7 @@ describe('SDK end to end', () => {
       expect(haystack.includes(Buffer.from(needle)), needle).toBe(false);
     }
     // No client's private identity key appears on the server.
-    for (const m of open) {
+    for (const m of fixture.clients) {
       const identity = await m['options'].store.getIdentity().catch(() => undefined);
       if (identity) expect(haystack.includes(Buffer.from(identity.privateKey))).toBe(false);
     }
