@@ -8,7 +8,6 @@
  *    and in local mode on SQLite against dynalite, with a table created from Terraform's
  *    definition: a real ticket records the connection, $disconnect removes it.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +26,7 @@ import {
   type ImageServer,
 } from './artefact-fixtures.ts';
 import { exportedMetrics, typesInExposition } from './exported-metrics.ts';
+import { selfSignedCertificate } from '../../packages/server/test/self-signed.ts';
 
 const TABLE = 'connections';
 
@@ -120,29 +120,7 @@ describe('chat-service image', () => {
     expect(await healthCheck({ HOST: '127.0.0.1', PORT: String(await freePort()) })).toBe(1);
 
     // TLS_CERT/TLS_KEY set: the same image serves HTTPS and the check follows (self-signed).
-    const cert = join(artefacts.work, 'cert.pem');
-    const key = join(artefacts.work, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCertificate(artefacts.work);
     const https = await startImageServer(artefacts, {
       TLS_CERT: cert,
       TLS_KEY: key,

@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:https';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -10,6 +8,7 @@ import { createLogger } from '../src/logger.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { account, api, TestSocket } from './http-client.ts';
 import { tempDir, testConfig } from './harness.ts';
+import { selfSignedCertificate } from './self-signed.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -81,31 +80,7 @@ describe('structured logs', () => {
 describe('TLS', () => {
   it('serves HTTPS and WSS when given a certificate and key', async () => {
     const dir = await tempDir();
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedCertificate(dir);
     const tls = { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
     const server = await startServer(testConfig(dir, { tls }), { log: createLogger('silent') });
     cleanups.push(async () => {
