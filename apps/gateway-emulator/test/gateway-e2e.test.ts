@@ -151,5 +151,13 @@ describe('serverless edge, locally (emulator + gateway-mode backend + dynalite)'
     });
     expect(unknown.status).toBe(410);
     expect(await unknown.json()).toMatchObject({ code: 'CONNECTION_GONE' });
+
+    const malformed = await fetch(server.url + GATEWAY_FRAMES_PATH, {
+      method: 'POST',
+      headers: { 'x-connection-id': 'x'.repeat(200), [GATEWAY_SECRET_HEADER]: SECRET },
+      body: '{"v":1,"type":"ping"}',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });

@@ -22,6 +22,8 @@ import { localAwsCredentials } from './local-aws.ts';
 /** API Gateway drops a connection idle for 10 minutes (and any after 2 hours). */
 const IDLE_FORGET_MS = CLIENT_HEARTBEAT_MAX_INTERVAL_MS;
 const SWEEP_EVERY_MS = 60_000;
+/** API Gateway's ids are short base64 strings (e.g. `L0SM9cOFvHcCIhw=`); anything else is refused. */
+const CONNECTION_ID = /^[A-Za-z0-9_+/=-]{1,128}$/;
 
 export interface GatewayTransportOptions {
   readonly config: GatewayConfig;
@@ -102,10 +104,10 @@ export class GatewayTransport implements ConnectionSender {
         async (request, reply) => {
           this.#checkSecret(request.headers[GATEWAY_SECRET_HEADER]);
           const connectionId = request.headers[CONNECTION_ID_HEADER];
-          if (typeof connectionId !== 'string' || connectionId === '') {
+          if (typeof connectionId !== 'string' || !CONNECTION_ID.test(connectionId)) {
             throw new ServerError(
               'VALIDATION_FAILED',
-              `The ${CONNECTION_ID_HEADER} header is required.`,
+              `The ${CONNECTION_ID_HEADER} header must be an API Gateway connection id.`,
             );
           }
           const text = typeof request.body === 'string' ? request.body : '';
