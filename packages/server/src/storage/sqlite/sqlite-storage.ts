@@ -8,6 +8,7 @@ import {
   type AccountRecord,
   type DeviceAddress,
   type DeviceRecord,
+  type EnqueueResult,
   type NewMessage,
   type OneTimePreKeyRecord,
   type SessionRecord,
@@ -191,7 +192,7 @@ export class SqliteStorage implements Storage {
     return this.#writes.run(() => takePreKeyBundles(this.#sql, accountId, deviceId));
   }
 
-  async enqueueMessage(message: NewMessage, maxQueued: number) {
+  enqueueMessage(message: NewMessage, maxQueued: number): Promise<EnqueueResult> {
     // checksFirst: dedupe and quota are read before the single insert pair (see message-queue).
     return this.#writes.run(() => enqueueMessage(this.#sql, message, maxQueued), {
       checksFirst: true,
