@@ -144,28 +144,37 @@ export class ChatService {
    * in, so one connection's pipelined sends share a group commit and keep their order.
    */
   onFrame(connectionId: string, text: string): Promise<void> {
+    return new Promise<void>((resolve) => this.takeFrame(connectionId, text, resolve));
+  }
+
+  /** `onFrame` with a callback instead of a promise (one allocation less per frame). */
+  takeFrame(connectionId: string, text: string, handled: () => void): void {
     const connection = this.#connections.get(connectionId);
-    if (connection === undefined) return Promise.resolve();
+    if (connection === undefined) {
+      handled();
+      return;
+    }
     if (this.#draining || connection.pendingFrames >= MAX_PENDING_FRAMES_PER_CONNECTION) {
       const code = this.#draining ? 'SERVER_BUSY' : 'RATE_LIMITED';
-      return this.#sendError(connection, new ServerError(code), parseClientFrame(text).id);
+      void this.#sendError(connection, new ServerError(code), parseClientFrame(text).id).then(
+        handled,
+      );
+      return;
     }
     connection.pendingFrames++;
-    return new Promise<void>((resolve) => {
-      const finish = () => {
-        connection.pendingFrames--;
-        resolve();
-      };
-      const waiting =
-        connection.chain === undefined
-          ? this.#intake(connection, text, finish)
-          : connection.chain.then(() => this.#intake(connection, text, finish));
-      if (waiting === undefined) return;
-      // Later frames wait for this one's in-order part; the chain is dropped once it is done.
-      connection.chain = waiting;
-      void waiting.then(() => {
-        if (connection.chain === waiting) connection.chain = undefined;
-      });
+    const finish = () => {
+      connection.pendingFrames--;
+      handled();
+    };
+    const waiting =
+      connection.chain === undefined
+        ? this.#intake(connection, text, finish)
+        : connection.chain.then(() => this.#intake(connection, text, finish));
+    if (waiting === undefined) return;
+    // Later frames wait for this one's in-order part; the chain is dropped once it is done.
+    connection.chain = waiting;
+    void waiting.then(() => {
+      if (connection.chain === waiting) connection.chain = undefined;
     });
   }
 

@@ -159,7 +159,7 @@ export class WsTransport implements ImmediateSender {
       ws.on('message', (data: RawData) => {
         // Stop reading while the core is behind: TCP flow control slows the client down.
         if (++socket.pending >= PAUSE_READING_AT_PENDING_FRAMES) ws.pause();
-        void chat.onFrame(connectionId, rawToString(data)).finally(() => {
+        chat.takeFrame(connectionId, rawToString(data), () => {
           if (--socket.pending < PAUSE_READING_AT_PENDING_FRAMES && ws.isPaused) ws.resume();
         });
       });
