@@ -170,10 +170,11 @@ export class MessageService {
   }
 
   /** The recipient confirms a delivery; only then is the message deleted. Idempotent. */
-  async ack(recipient: Principal, serverId: string): Promise<boolean> {
-    const deleted = await this.#o.storage.deleteMessage(recipient, serverId);
-    if (deleted) this.#o.metrics.messagesAcked.inc();
-    return deleted;
+  ack(recipient: Principal, serverId: string): Promise<boolean> {
+    return this.#o.storage.deleteMessage(recipient, serverId).then((deleted) => {
+      if (deleted) this.#o.metrics.messagesAcked.inc();
+      return deleted;
+    });
   }
 }
 

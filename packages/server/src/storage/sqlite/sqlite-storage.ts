@@ -207,9 +207,9 @@ export class SqliteStorage implements Storage {
     return read(() => listMessages(this.#sql, recipient, afterServerId, limit));
   }
 
-  async deleteMessage(recipient: DeviceAddress, serverId: string) {
+  deleteMessage(recipient: DeviceAddress, serverId: string): Promise<boolean> {
     const id = parseServerId(serverId);
-    if (id === undefined) return false;
+    if (id === undefined) return Promise.resolve(false);
     return this.#writes.runLazy(() => {
       const info = this.#sql.deleteMessage.run(id, rowId(recipient.accountId), recipient.deviceId);
       return info.changes > 0;
