@@ -53,6 +53,8 @@ export class SqliteStorage implements Storage {
   readonly #sql: Statements;
   readonly #writes: WriteBatcher;
   #closed = false;
+  readonly #queueLengths = new Map<string, number>();
+  #lengthsOf = -1;
 
   constructor(options: SqliteStorageOptions) {
     mkdirSync(dirname(options.file), { recursive: true });
@@ -194,9 +196,18 @@ export class SqliteStorage implements Storage {
 
   enqueueMessage(message: NewMessage, maxQueued: number): Promise<EnqueueResult> {
     // checksFirst: dedupe and quota are read before the single insert pair (see message-queue).
-    return this.#writes.run(() => enqueueMessage(this.#sql, message, maxQueued), {
+    return this.#writes.run(() => enqueueMessage(this.#sql, message, maxQueued, this.#lengths()), {
       checksFirst: true,
     });
+  }
+
+  /** Queue lengths enqueueMessage counted in the current write transaction, reset per transaction. */
+  #lengths(): Map<string, number> {
+    if (this.#lengthsOf !== this.#writes.transaction) {
+      this.#queueLengths.clear();
+      this.#lengthsOf = this.#writes.transaction;
+    }
+    return this.#queueLengths;
   }
 
   listMessages(
