@@ -77,4 +77,54 @@ describe('sqlite adapter specifics', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('holds the queue quota across one group commit, counting again once deletes free room', async () => {
+    const { dir, file } = await tempFile();
+    const storage = new SqliteStorage({ file });
+    try {
+      const alice = await storage.createAccount('alice', 'h', 1);
+      const bob = await storage.createAccount('bob', 'h', 1);
+      const bobDevice = {
+        accountId: bob.accountId,
+        deviceId: await storage.createDevice(bob.accountId, 1, 5),
+      };
+      const send = (clientId: string) =>
+        storage.enqueueMessage(
+          {
+            recipient: bobDevice,
+            senderAccountId: alice.accountId,
+            senderUsername: 'alice',
+            senderDeviceId: 1,
+            clientId,
+            body: new Uint8Array([1]),
+            createdAt: 1,
+          },
+          5,
+        );
+      const first = await send('m0');
+      await send('m1');
+      await send('m2');
+      // One transaction: the delete (queued first) frees a slot that m5 needs.
+      const outcomes = await Promise.allSettled([
+        storage.deleteMessage(bobDevice, first.serverId),
+        send('m3'),
+        send('m4'),
+        send('m5'),
+        send('m6'),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+      ]);
+      expect(await storage.listMessages(bobDevice, undefined, 10)).toHaveLength(5);
+      // The next transaction counts afresh.
+      await expect(send('m7')).rejects.toMatchObject({ kind: 'LIMIT' });
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,10 +10,15 @@ import {
 import type { Metrics } from '../metrics.ts';
 import type { Principal } from '../principal.ts';
 import type { DeviceAddress, Storage } from '../storage/types.ts';
-import { CLOSE_CODES, type ConnectionSender } from './connection-sender.ts';
+import {
+  CLOSE_CODES,
+  isImmediateSender,
+  type ConnectionSender,
+  type ImmediateSender,
+} from './connection-sender.ts';
 import type { FanOut } from './fan-out.ts';
-import { parseClientFrame, type ClientFrame, type ServerFrame } from './frames.ts';
-import type { MessageService } from './message-service.ts';
+import { parseClientFrame, type ClientFrame, type SendFrame, type ServerFrame } from './frames.ts';
+import type { MessageService, PreparedMessage } from './message-service.ts';
 import { QueueDelivery } from './queue-delivery.ts';
 
 export interface ChatServiceOptions {
@@ -33,8 +38,11 @@ interface Connection {
   readonly principal: Principal;
   readonly log: Logger;
   readonly delivery: QueueDelivery;
-  /** Frames are taken in one after another (see onFrame): per-sender order is kept. */
-  chain: Promise<void>;
+  /**
+   * Set while a frame's in-order part waits on storage (a recipient lookup): later frames
+   * queue behind it, so per-sender order is kept. Unset, a frame is taken in at once.
+   */
+  chain: Promise<void> | undefined;
   pendingFrames: number;
   closed: boolean;
 }
@@ -54,9 +62,12 @@ export class ChatService {
   readonly #byDevice = new Map<string, string>();
   readonly #unsubscribe: () => void;
   #draining = false;
+  /** The sender can send synchronously (see ImmediateSender): no promise per answer. */
+  readonly #immediate: boolean;
 
   constructor(options: ChatServiceOptions) {
     this.#o = options;
+    this.#immediate = isImmediateSender(options.sender);
     this.#unsubscribe = options.fanOut.subscribe((device) => {
       const id = this.#byDevice.get(deviceKey(device));
       const connection = id === undefined ? undefined : this.#connections.get(id);
@@ -87,13 +98,14 @@ export class ChatService {
       get log() {
         return logFor();
       },
-      chain: Promise.resolve(),
+      chain: undefined,
       pendingFrames: 0,
       closed: false,
       delivery: new QueueDelivery({
         device: principal,
         storage: this.#o.storage,
         send: (frame) => this.#send(connection, frame),
+        ...(this.#immediate && { sendNow: (frame) => this.#sendNow(connection, frame) }),
         fail: (e) => {
           logFor().error({ err: e }, 'delivery failed');
           void this.#o.sender
@@ -132,30 +144,37 @@ export class ChatService {
    * in, so one connection's pipelined sends share a group commit and keep their order.
    */
   onFrame(connectionId: string, text: string): Promise<void> {
+    return new Promise<void>((resolve) => this.takeFrame(connectionId, text, resolve));
+  }
+
+  /** `onFrame` with a callback instead of a promise (one allocation less per frame). */
+  takeFrame(connectionId: string, text: string, handled: () => void): void {
     const connection = this.#connections.get(connectionId);
-    if (connection === undefined) return Promise.resolve();
+    if (connection === undefined) {
+      handled();
+      return;
+    }
     if (this.#draining || connection.pendingFrames >= MAX_PENDING_FRAMES_PER_CONNECTION) {
       const code = this.#draining ? 'SERVER_BUSY' : 'RATE_LIMITED';
-      return this.#sendError(connection, new ServerError(code), parseClientFrame(text).id);
+      void this.#sendError(connection, new ServerError(code), parseClientFrame(text).id).then(
+        handled,
+      );
+      return;
     }
     connection.pendingFrames++;
-    return new Promise<void>((resolve) => {
-      const finish = () => {
-        connection.pendingFrames--;
-        resolve();
-      };
-      connection.chain = connection.chain
-        .then(() => this.#intake(connection, text))
-        .then(
-          // Not returned: the chain moves on to the next frame while this one commits.
-          ({ done }) => {
-            void done.finally(finish);
-          },
-          (e: unknown) => {
-            connection.log.warn({ err: e }, 'frame handling failed');
-            finish();
-          },
-        );
+    const finish = () => {
+      connection.pendingFrames--;
+      handled();
+    };
+    const waiting =
+      connection.chain === undefined
+        ? this.#intake(connection, text, finish)
+        : connection.chain.then(() => this.#intake(connection, text, finish));
+    if (waiting === undefined) return;
+    // Later frames wait for this one's in-order part; the chain is dropped once it is done.
+    connection.chain = waiting;
+    void waiting.then(() => {
+      if (connection.chain === waiting) connection.chain = undefined;
     });
   }
 
@@ -194,55 +213,106 @@ export class ChatService {
   }
 
   /**
-   * Takes one frame in and returns (wrapped, so it is not awaited here) the promise of its
-   * completion. The returned `done` never rejects.
+   * Takes one frame in; `finish` is called once it is completely handled (stored and
+   * answered). Returns a promise only when the frame's in-order part could not be done now (a
+   * recipient lookup): it resolves when that part is done. Never throws, never rejects.
    */
-  async #intake(connection: Connection, text: string): Promise<{ done: Promise<void> }> {
+  #intake(connection: Connection, text: string, finish: () => void): Promise<void> | undefined {
     const parsed = parseClientFrame(text);
     if (parsed.frame === undefined) {
-      return { done: this.#sendError(connection, parsed.error, parsed.id) };
+      void this.#sendError(connection, parsed.error, parsed.id).then(finish);
+      return undefined;
     }
     const frame = parsed.frame;
-    const fail = (e: unknown) =>
-      this.#sendError(connection, e, frame.type === 'send' ? frame.id : undefined);
     try {
-      const { done } = await this.#dispatch(connection, frame);
-      return { done: done.catch(fail) };
+      switch (frame.type) {
+        case 'send': {
+          // Validation and recipient lookup in order; the commit is issued now, not awaited.
+          const prepared = this.#o.messages.prepareNow(connection.principal, frame);
+          if (!(prepared instanceof Promise)) {
+            this.#commit(connection, frame, prepared, finish);
+            return undefined;
+          }
+          return prepared.then(
+            (p) => this.#commit(connection, frame, p, finish),
+            (e: unknown) => this.#failed(connection, e, frame, finish),
+          );
+        }
+        case 'ack':
+          // An ack has no answer, so nothing waits for the deletion to commit (a crash before
+          // it does means one redelivery, which clients drop by id).
+          connection.delivery.acked(frame.serverId);
+          this.#o.messages.ack(connection.principal, frame.serverId).catch((e: unknown) => {
+            connection.log.error({ err: e }, 'ack failed');
+          });
+          finish();
+          return undefined;
+        case 'ping':
+          this.#answer(connection, { v: 1, type: 'pong' }, frame, finish);
+          return undefined;
+      }
     } catch (e) {
-      return { done: fail(e) };
+      this.#failed(connection, e, frame, finish);
+      return undefined;
     }
   }
 
-  /** Runs a frame's in-order part; `done` is the rest (commit and answer). */
-  async #dispatch(connection: Connection, frame: ClientFrame): Promise<{ done: Promise<void> }> {
-    const { messages } = this.#o;
-    switch (frame.type) {
-      case 'send': {
-        // Validation and recipient lookup in order; the commit is issued now, not awaited.
-        const prepared = await messages.prepare(connection.principal, frame);
-        const committed = messages.commit(prepared, 'ws');
-        return {
-          done: committed.then(async (result) => {
-            await this.#send(connection, { v: 1, type: 'sent', id: frame.id, ...result });
-          }),
-        };
+  /** Issues the commit now (keeping order with the connection's other sends); answers `sent`. */
+  #commit(
+    connection: Connection,
+    frame: SendFrame,
+    prepared: PreparedMessage,
+    finish: () => void,
+  ): void {
+    this.#o.messages.commit(prepared, 'ws').then(
+      (result) => {
+        const sent: ServerFrame = { v: 1, type: 'sent', id: frame.id, ...result };
+        this.#answer(connection, sent, frame, finish);
+      },
+      (e: unknown) => this.#failed(connection, e, frame, finish),
+    );
+  }
+
+  /** Sends a frame's answer, then calls `finish`; a failure becomes an error frame. */
+  #answer(
+    connection: Connection,
+    answer: ServerFrame,
+    frame: ClientFrame,
+    finish: () => void,
+  ): void {
+    if (this.#immediate) {
+      try {
+        this.#sendNow(connection, answer);
+      } catch (e) {
+        this.#failed(connection, e, frame, finish);
+        return;
       }
-      case 'ack':
-        // An ack has no answer, so nothing waits for the deletion to commit (a crash before
-        // it does means one redelivery, which clients drop by id).
-        connection.delivery.acked(frame.serverId);
-        messages.ack(connection.principal, frame.serverId).catch((e: unknown) => {
-          connection.log.error({ err: e }, 'ack failed');
-        });
-        return { done: Promise.resolve() };
-      case 'ping':
-        return { done: this.#send(connection, { v: 1, type: 'pong' }).then(() => undefined) };
+      finish();
+      return;
     }
+    this.#send(connection, answer).then(finish, (e: unknown) =>
+      this.#failed(connection, e, frame, finish),
+    );
+  }
+
+  /** A frame failed: the client hears an error frame, then the frame counts as handled. */
+  #failed(connection: Connection, error: unknown, frame: ClientFrame, finish: () => void): void {
+    void this.#sendError(connection, error, frame.type === 'send' ? frame.id : undefined).then(
+      finish,
+    );
   }
 
   async #send(connection: Connection, frame: ServerFrame): Promise<boolean> {
     if (connection.closed) return false;
     const sent = await this.#o.sender.send(connection.id, frame);
+    if (!sent) connection.closed = true;
+    return sent;
+  }
+
+  /** `#send` on an ImmediateSender: done before it returns. */
+  #sendNow(connection: Connection, frame: ServerFrame): boolean {
+    if (connection.closed) return false;
+    const sent = (this.#o.sender as ImmediateSender).sendNow(connection.id, frame);
     if (!sent) connection.closed = true;
     return sent;
   }

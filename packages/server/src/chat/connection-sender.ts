@@ -13,6 +13,20 @@ export interface ConnectionSender {
   close(connectionId: string, code: number, reason: string): Promise<void>;
 }
 
+/**
+ * A ConnectionSender that can also send synchronously (the built-in `ws` server, whose socket
+ * write is synchronous underneath). The core then answers and delivers without a promise per
+ * frame; any other sender (API Gateway, whose send is an HTTP call) takes the async path.
+ */
+export interface ImmediateSender extends ConnectionSender {
+  /** `send`, done now: false when the connection is gone or was closed as a slow consumer. */
+  sendNow(connectionId: string, frame: ServerFrame): boolean;
+}
+
+export function isImmediateSender(sender: ConnectionSender): sender is ImmediateSender {
+  return typeof (sender as Partial<ImmediateSender>).sendNow === 'function';
+}
+
 /** WebSocket close codes the server uses (4000-4999 are application-defined, RFC 6455 §7.4.2). */
 export const CLOSE_CODES = {
   /** Server shutting down; reconnect with backoff. */

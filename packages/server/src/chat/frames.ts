@@ -77,7 +77,8 @@ export function parseClientFrame(text: string): {
   id?: string;
   error?: ServerError;
 } {
-  if (Buffer.byteLength(text, 'utf8') > MAX_FRAME_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most frames skip the byte count.
+  if (text.length * 3 > MAX_FRAME_BYTES && Buffer.byteLength(text, 'utf8') > MAX_FRAME_BYTES) {
     return {
       error: new ServerError('PAYLOAD_TOO_LARGE', `Frames are at most ${MAX_FRAME_BYTES} bytes.`),
     };

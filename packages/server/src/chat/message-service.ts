@@ -54,8 +54,20 @@ export class MessageService {
   /** `to` as the client spelled it → recipient account; only found accounts are cached. */
   readonly #recipients = new Map<string, Recipient>();
 
+  /** The received counter's series per transport, made on first use (label lookup per message saved). */
+  readonly #receivedBy = new Map<'ws' | 'http', { inc(): void }>();
+
   constructor(options: MessageServiceOptions) {
     this.#o = options;
+  }
+
+  #received(transport: 'ws' | 'http'): { inc(): void } {
+    let series = this.#receivedBy.get(transport);
+    if (series === undefined) {
+      series = this.#o.metrics.messagesReceived.labels({ transport });
+      this.#receivedBy.set(transport, series);
+    }
+    return series;
   }
 
   /**
@@ -68,6 +80,14 @@ export class MessageService {
 
   /** Step 1 of `send`: checks the envelope and resolves its recipient; stores nothing. */
   async prepare(sender: Principal, envelope: Envelope): Promise<PreparedMessage> {
+    return this.prepareNow(sender, envelope);
+  }
+
+  /**
+   * `prepare` without a promise when it can: the checks run (and throw) now, and only a
+   * recipient missing from the cache makes it return a promise (the storage lookup).
+   */
+  prepareNow(sender: Principal, envelope: Envelope): PreparedMessage | Promise<PreparedMessage> {
     const { limiter, rateLimits } = this.#o;
     limiter.take(`send:${sender.accountId}:${sender.deviceId}`, rateLimits.sendPerDevice);
     const body = decodeBase64(envelope.body, 'body');
@@ -77,7 +97,21 @@ export class MessageService {
         `Envelope bodies are at most ${MAX_ENVELOPE_BODY_BYTES} bytes.`,
       );
     }
-    const recipient = this.#recipients.get(envelope.to) ?? (await this.#lookUp(envelope.to));
+    const cached = this.#recipients.get(envelope.to);
+    if (cached === undefined) {
+      return this.#lookUp(envelope.to).then((found) =>
+        this.#prepared(sender, envelope, found, body),
+      );
+    }
+    return this.#prepared(sender, envelope, cached, body);
+  }
+
+  #prepared(
+    sender: Principal,
+    envelope: Envelope,
+    recipient: Recipient,
+    body: Uint8Array,
+  ): PreparedMessage {
     return {
       recipientUsername: recipient.username,
       recipient: { accountId: recipient.accountId, deviceId: envelope.deviceId },
@@ -110,29 +144,45 @@ export class MessageService {
    * after another (without awaiting) are applied in that order: the WebSocket path pipelines a
    * connection's sends this way and keeps per-sender order.
    */
-  async commit(prepared: PreparedMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
+  commit(prepared: PreparedMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
     const { recipientUsername, ...message } = prepared;
-    let result;
+    let stored: Promise<EnqueueResult>;
     try {
-      result = await this.#o.storage.enqueueMessage(message, MAX_QUEUED_MESSAGES_PER_DEVICE);
+      stored = this.#o.storage.enqueueMessage(message, MAX_QUEUED_MESSAGES_PER_DEVICE);
     } catch (e) {
-      if (isStorageError(e, 'NOT_FOUND')) {
-        throw new ServerError('DEVICE_NOT_FOUND', undefined, { cause: e });
-      }
-      if (isStorageError(e, 'LIMIT')) throw new ServerError('QUEUE_FULL', undefined, { cause: e });
-      throw e;
+      // As from an async function: a synchronous throw becomes a rejection.
+      return Promise.resolve().then(() => {
+        throw enqueueError(e);
+      });
     }
-    if (!result.duplicate) {
-      this.#o.metrics.messagesReceived.inc({ transport });
-      this.#o.fanOut.publish({ ...message.recipient, username: recipientUsername });
-    }
-    return result;
+    return stored.then(
+      (result) => {
+        if (!result.duplicate) {
+          this.#received(transport).inc();
+          this.#o.fanOut.publish({ ...message.recipient, username: recipientUsername });
+        }
+        return result;
+      },
+      (e: unknown) => {
+        throw enqueueError(e);
+      },
+    );
   }
 
   /** The recipient confirms a delivery; only then is the message deleted. Idempotent. */
-  async ack(recipient: Principal, serverId: string): Promise<boolean> {
-    const deleted = await this.#o.storage.deleteMessage(recipient, serverId);
-    if (deleted) this.#o.metrics.messagesAcked.inc();
-    return deleted;
+  ack(recipient: Principal, serverId: string): Promise<boolean> {
+    return this.#o.storage.deleteMessage(recipient, serverId).then((deleted) => {
+      if (deleted) this.#o.metrics.messagesAcked.inc();
+      return deleted;
+    });
   }
+}
+
+/** A storage failure of an enqueue as the client should hear it. */
+function enqueueError(e: unknown): unknown {
+  if (isStorageError(e, 'NOT_FOUND')) {
+    return new ServerError('DEVICE_NOT_FOUND', undefined, { cause: e });
+  }
+  if (isStorageError(e, 'LIMIT')) return new ServerError('QUEUE_FULL', undefined, { cause: e });
+  return e;
 }

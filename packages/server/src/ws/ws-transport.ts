@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ChatService } from '../chat/chat-service.ts';
-import { CLOSE_CODES, type ConnectionSender } from '../chat/connection-sender.ts';
+import { CLOSE_CODES, type ImmediateSender } from '../chat/connection-sender.ts';
 import type { ServerFrame } from '../chat/frames.ts';
 import { toErrorResponse } from '../error-response.ts';
 import { ServerError } from '../errors.ts';
@@ -40,7 +40,7 @@ export interface WsTransportOptions {
  * plain 401, no socket), keeps sockets alive with protocol pings, and is the chat core's
  * ConnectionSender. Everything about frames and delivery lives in the core.
  */
-export class WsTransport implements ConnectionSender {
+export class WsTransport implements ImmediateSender {
   readonly #o: WsTransportOptions;
   readonly #wss = new WebSocketServer({
     noServer: true,
@@ -75,10 +75,10 @@ export class WsTransport implements ConnectionSender {
   }
 
   send(connectionId: string, frame: ServerFrame): Promise<boolean> {
-    return Promise.resolve(this.#sendNow(connectionId, frame));
+    return Promise.resolve(this.sendNow(connectionId, frame));
   }
 
-  #sendNow(connectionId: string, frame: ServerFrame): boolean {
+  sendNow(connectionId: string, frame: ServerFrame): boolean {
     const socket = this.#sockets.get(connectionId);
     if (socket === undefined || socket.ws.readyState !== WebSocket.OPEN) return false;
     // Back-pressure: a reader this far behind gets closed, not an ever-growing buffer.
@@ -159,7 +159,7 @@ export class WsTransport implements ConnectionSender {
       ws.on('message', (data: RawData) => {
         // Stop reading while the core is behind: TCP flow control slows the client down.
         if (++socket.pending >= PAUSE_READING_AT_PENDING_FRAMES) ws.pause();
-        void chat.onFrame(connectionId, rawToString(data)).finally(() => {
+        chat.takeFrame(connectionId, rawToString(data), () => {
           if (--socket.pending < PAUSE_READING_AT_PENDING_FRAMES && ws.isPaused) ws.resume();
         });
       });

@@ -17,12 +17,14 @@ export function parseServerId(serverId: string): number | undefined {
 /**
  * Runs inside the write batcher's transaction: dedupe check, quota, insert are one step. It
  * throws only before its first change (the message insert fails as a whole on a missing
- * device), so it needs no savepoint.
+ * device), so it needs no savepoint. `queueLengths` must be fresh for each transaction: only
+ * this function adds messages, and the transaction holds the write lock.
  */
 export function enqueueMessage(
   sql: Statements,
   message: NewMessage,
   maxQueued: number,
+  queueLengths: Map<string, number>,
 ): EnqueueResult {
   const { recipient: to } = message;
   const key = [
@@ -34,7 +36,13 @@ export function enqueueMessage(
   ];
   const seen = sql.selectDedupe.get(...key) as { server_id: number } | undefined;
   if (seen !== undefined) return { serverId: String(seen.server_id), duplicate: true };
-  const { n } = sql.countQueue.get(rowId(to.accountId), to.deviceId) as { n: number };
+  // An upper bound cached for this transaction (deletes are not subtracted) spares the count
+  // while it is below the quota; at the quota the queue is counted exactly.
+  const lengthKey = `${to.accountId}:${to.deviceId}`;
+  let n = queueLengths.get(lengthKey);
+  if (n === undefined || n >= maxQueued) {
+    n = (sql.countQueue.get(rowId(to.accountId), to.deviceId) as { n: number }).n;
+  }
   if (n >= maxQueued) throw new StorageError('LIMIT', 'recipient queue is full');
   let serverId: number | bigint;
   try {
@@ -48,6 +56,7 @@ export function enqueueMessage(
     throw mapConstraint(e, 'no such recipient device');
   }
   sql.insertDedupe.run(...key, serverId, message.createdAt);
+  queueLengths.set(lengthKey, n + 1);
   return { serverId: String(serverId), duplicate: false };
 }
 

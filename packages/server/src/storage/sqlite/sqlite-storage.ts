@@ -8,6 +8,7 @@ import {
   type AccountRecord,
   type DeviceAddress,
   type DeviceRecord,
+  type EnqueueResult,
   type NewMessage,
   type OneTimePreKeyRecord,
   type SessionRecord,
@@ -52,6 +53,8 @@ export class SqliteStorage implements Storage {
   readonly #sql: Statements;
   readonly #writes: WriteBatcher;
   #closed = false;
+  readonly #queueLengths = new Map<string, number>();
+  #lengthsOf = -1;
 
   constructor(options: SqliteStorageOptions) {
     mkdirSync(dirname(options.file), { recursive: true });
@@ -191,11 +194,20 @@ export class SqliteStorage implements Storage {
     return this.#writes.run(() => takePreKeyBundles(this.#sql, accountId, deviceId));
   }
 
-  async enqueueMessage(message: NewMessage, maxQueued: number) {
+  enqueueMessage(message: NewMessage, maxQueued: number): Promise<EnqueueResult> {
     // checksFirst: dedupe and quota are read before the single insert pair (see message-queue).
-    return this.#writes.run(() => enqueueMessage(this.#sql, message, maxQueued), {
+    return this.#writes.run(() => enqueueMessage(this.#sql, message, maxQueued, this.#lengths()), {
       checksFirst: true,
     });
+  }
+
+  /** Queue lengths enqueueMessage counted in the current write transaction, reset per transaction. */
+  #lengths(): Map<string, number> {
+    if (this.#lengthsOf !== this.#writes.transaction) {
+      this.#queueLengths.clear();
+      this.#lengthsOf = this.#writes.transaction;
+    }
+    return this.#queueLengths;
   }
 
   listMessages(
@@ -206,9 +218,9 @@ export class SqliteStorage implements Storage {
     return read(() => listMessages(this.#sql, recipient, afterServerId, limit));
   }
 
-  async deleteMessage(recipient: DeviceAddress, serverId: string) {
+  deleteMessage(recipient: DeviceAddress, serverId: string): Promise<boolean> {
     const id = parseServerId(serverId);
-    if (id === undefined) return false;
+    if (id === undefined) return Promise.resolve(false);
     return this.#writes.runLazy(() => {
       const info = this.#sql.deleteMessage.run(id, rowId(recipient.accountId), recipient.deviceId);
       return info.changes > 0;

@@ -24,6 +24,7 @@ export class WriteBatcher {
   #pending: PendingWrite[] = [];
   #scheduled = false;
   #lazyTimer: NodeJS.Timeout | undefined;
+  #transactions = 0;
 
   constructor(db: Database) {
     this.#db = db;
@@ -73,9 +74,19 @@ export class WriteBatcher {
     });
   }
 
+  /**
+   * Numbers the group commits: every write of one transaction sees the same value, the next
+   * transaction (or a retry after a failed one) a new one. Lets writes cache what they read
+   * for the rest of their transaction, while they hold the write lock.
+   */
+  get transaction(): number {
+    return this.#transactions;
+  }
+
   /** Commits everything queued so far (also called on close). */
   flush(): void {
     this.#scheduled = false;
+    this.#transactions++;
     clearTimeout(this.#lazyTimer);
     this.#lazyTimer = undefined;
     const batch = this.#pending;
