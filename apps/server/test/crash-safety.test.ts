@@ -16,6 +16,8 @@ import { WebSocket } from 'ws';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'apps/server/src/main.ts');
 const TOTAL = 1500;
+/** Sends in flight at once (see sendAll). */
+const IN_FLIGHT = 100;
 const PASSWORD = 'correct horse battery';
 
 const children: ChildProcess[] = [];
@@ -105,7 +107,12 @@ interface Frame {
   serverId?: string;
 }
 
-/** Opens a sender socket and sends every id; `onAck` sees the set of ids acked (`sent`). */
+/**
+ * Opens a sender socket and streams the ids with up to IN_FLIGHT unacked at a time (as a
+ * client's pipeline would); `onAck` sees the set of ids acked (`sent`). The window keeps the
+ * crash mid-stream however fast the server is: when it dies, some sends are in flight and the
+ * rest were never sent.
+ */
 async function sendAll(
   url: string,
   token: string,
@@ -113,15 +120,10 @@ async function sendAll(
   onAck: (acked: Set<string>) => void,
 ) {
   const acked = new Set<string>();
-  const ws = await socket(url, token, (frame) => {
-    if (frame.type === 'sent' && frame.id !== undefined) {
-      acked.add(frame.id);
-      onAck(acked);
-    } else if (frame.type === 'error') {
-      errors.push(frame.code ?? '?');
-    }
-  });
-  for (const id of ids) {
+  let next = 0;
+  const sendNext = (ws: WebSocket) => {
+    const id = ids[next++];
+    if (id === undefined) return;
     ws.send(
       JSON.stringify({
         v: 1,
@@ -132,7 +134,17 @@ async function sendAll(
         body: Buffer.from(id).toString('base64'),
       }),
     );
-  }
+  };
+  const ws = await socket(url, token, (frame, socket) => {
+    if (frame.type === 'sent' && frame.id !== undefined) {
+      acked.add(frame.id);
+      onAck(acked);
+      sendNext(socket);
+    } else if (frame.type === 'error') {
+      errors.push(frame.code ?? '?');
+    }
+  });
+  for (let i = 0; i < IN_FLIGHT; i++) sendNext(ws);
   return { ws, acked };
 }
 
@@ -183,7 +195,7 @@ describe('crash safety', () => {
 
     const ids = Array.from({ length: TOTAL }, (_, i) => `msg-${i}`);
     const killed = new Promise<void>((resolve) => first.child.once('exit', () => resolve()));
-    // Kill mid-stream: after a third of the acks, with the rest still in flight.
+    // Kill mid-stream: after a third of the acks, with up to IN_FLIGHT sends in flight.
     const { ws, acked } = await sendAll(first.url, alice.token, ids, (set) => {
       if (set.size === Math.floor(TOTAL / 3)) first.child.kill('SIGKILL');
     });
