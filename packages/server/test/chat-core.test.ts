@@ -6,7 +6,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatService } from '../src/chat/chat-service.ts';
-import { CLOSE_CODES, type ConnectionSender } from '../src/chat/connection-sender.ts';
+import {
+  CLOSE_CODES,
+  type ConnectionSender,
+  type ImmediateSender,
+} from '../src/chat/connection-sender.ts';
 import { InProcessFanOut } from '../src/chat/fan-out.ts';
 import type { ServerFrame } from '../src/chat/frames.ts';
 import { MessageService } from '../src/chat/message-service.ts';
@@ -38,12 +42,21 @@ class FakeSender implements ConnectionSender {
   }
 }
 
+/** Like the built-in `ws` transport: it can also send synchronously (ImmediateSender). */
+class ImmediateFakeSender extends FakeSender implements ImmediateSender {
+  sendNow(connectionId: string, frame: ServerFrame): boolean {
+    if (this.gone.has(connectionId)) return false;
+    this.sent.push({ connectionId, frame });
+    return true;
+  }
+}
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function core(maxUnacked = 100) {
+async function core(maxUnacked = 100, sender: FakeSender = new FakeSender()) {
   const dir = await tempDir();
   const storage = new SqliteStorage({ file: join(dir, 'db.sqlite') });
   cleanups.push(async () => {
@@ -62,7 +75,6 @@ async function core(maxUnacked = 100) {
     metrics,
     rateLimits: NO_RATE_LIMITS,
   });
-  const sender = new FakeSender();
   const log = createLogger('silent');
   const chat = new ChatService({
     storage,
@@ -149,5 +161,38 @@ describe('chat core over a fake transport', () => {
     const { chat } = await core();
     await expect(chat.onFrame('nobody', send('x'))).resolves.toBeUndefined();
     expect(() => chat.onDisconnect('nobody')).not.toThrow();
+  });
+});
+
+describe.each([
+  ['an async sender (API Gateway)', () => new FakeSender()],
+  ['a synchronous sender (built-in ws)', () => new ImmediateFakeSender()],
+])('pipelined sends over %s', (_name, makeSender) => {
+  it('answers and delivers in the order sent, and deletes on ack', async () => {
+    const { chat, sender, principal, storage } = await core(100, makeSender());
+    const alice = await principal('alice');
+    const bob = await principal('bob');
+    await chat.onConnect('A', alice);
+    await chat.onConnect('B', bob);
+    // Not awaited one by one: the first needs a recipient lookup, the rest queue behind it.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => chat.onFrame('A', send(`m${i}`))));
+    const ids = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const answered = sender.framesOf('A').filter((f) => f.type === 'sent');
+    expect(answered.map((f) => (f as { id: string }).id)).toEqual(ids);
+    for (let i = 0; i < 100 && sender.framesOf('B').length < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const pushed = sender.framesOf('B').filter((f) => f.type === 'message');
+    expect(pushed.map((f) => (f as { id: string }).id)).toEqual(ids);
+    for (const f of pushed) {
+      await chat.onFrame(
+        'B',
+        JSON.stringify({ v: 1, type: 'ack', serverId: (f as { serverId: string }).serverId }),
+      );
+    }
+    for (let i = 0; i < 100 && (await storage.countQueuedMessages()) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await storage.countQueuedMessages()).toBe(0);
   });
 });

@@ -228,7 +228,7 @@ export class ChatService {
       switch (frame.type) {
         case 'send': {
           // Validation and recipient lookup in order; the commit is issued now, not awaited.
-          const prepared = this.#o.messages.prepareNow(connection.principal, frame);
+          const prepared = this.#o.messages.prepare(connection.principal, frame);
           if (!(prepared instanceof Promise)) {
             this.#commit(connection, frame, prepared, finish);
             return undefined;

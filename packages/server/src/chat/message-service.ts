@@ -78,16 +78,12 @@ export class MessageService {
     return this.commit(await this.prepare(sender, envelope), transport);
   }
 
-  /** Step 1 of `send`: checks the envelope and resolves its recipient; stores nothing. */
-  async prepare(sender: Principal, envelope: Envelope): Promise<PreparedMessage> {
-    return this.prepareNow(sender, envelope);
-  }
-
   /**
-   * `prepare` without a promise when it can: the checks run (and throw) now, and only a
-   * recipient missing from the cache makes it return a promise (the storage lookup).
+   * Step 1 of `send`: checks the envelope and resolves its recipient; stores nothing. The
+   * checks run (and throw) now; only a recipient missing from the cache makes it return a
+   * promise (the storage lookup), so the WebSocket path allocates none per frame.
    */
-  prepareNow(sender: Principal, envelope: Envelope): PreparedMessage | Promise<PreparedMessage> {
+  prepare(sender: Principal, envelope: Envelope): PreparedMessage | Promise<PreparedMessage> {
     const { limiter, rateLimits } = this.#o;
     limiter.take(`send:${sender.accountId}:${sender.deviceId}`, rateLimits.sendPerDevice);
     const body = decodeBase64(envelope.body, 'body');
