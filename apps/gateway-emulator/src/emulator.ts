@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,6 +8,14 @@ import type {
   WebSocketRouteResult,
 } from '@susurro/server/gateway';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import {
+  flatHeaders,
+  multiHeaders,
+  newConnectionId,
+  readBody,
+  rejectUpgrade,
+  sendJson,
+} from './http-wire.ts';
 
 /**
  * API Gateway's WebSocket quotas (docs: "Amazon API Gateway quotas for WebSocket APIs"), so a
@@ -417,59 +425,4 @@ export class GatewayEmulator {
   #log(line: string): void {
     this.#o.log?.(line);
   }
-}
-
-/** API Gateway connection ids look like `L0SM9cOFvHcCIhw=`: 11 random bytes in base64. */
-function newConnectionId(): string {
-  return randomBytes(11).toString('base64').replace(/\//g, '_').replace(/\+/g, '-');
-}
-
-function flatHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  }
-  return headers;
-}
-
-function multiHeaders(req: IncomingMessage): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v : [v];
-  }
-  return headers;
-}
-
-function rejectUpgrade(socket: Duplex, status: number, body: string | object | undefined): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body ?? {});
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(text)}\r\n` +
-      `x-amzn-RequestId: ${randomUUID()}\r\n` +
-      'Connection: close\r\n\r\n' +
-      text,
-  );
-}
-
-function sendJson(res: ServerResponse, status: number, body: object, errorType?: string): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType !== undefined && { 'x-amzn-errortype': errorType }),
-  });
-  res.end(text);
-}
-
-/** The request body, or undefined if it exceeds `limit` bytes (the rest is drained). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  }
-  return size > limit ? undefined : Buffer.concat(chunks);
 }
