@@ -1,11 +1,18 @@
 import type { Database, Statement } from 'better-sqlite3';
 
+/** Makes what is committed so far durable, asynchronously (see WalSync). */
+export interface DurableSync {
+  sync(done: (error: NodeJS.ErrnoException | null) => void): void;
+}
+
 interface PendingWrite {
   readonly run: () => unknown;
   /** False for writes that only ever throw before their first change (no savepoint needed). */
   readonly savepoint: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Told the write's value as soon as it is committed (visible), before it is durable. */
+  readonly committed: ((value: unknown) => void) | undefined;
 }
 
 /**
@@ -13,8 +20,11 @@ interface PendingWrite {
  * commit in a single transaction, so one fsync (synchronous=FULL) covers the whole batch
  * instead of one per message. Each write runs inside its own savepoint (unless it declares it
  * does not need one): a write that throws is rolled back and rejected alone, the rest of the
- * batch still commits. A promise resolves only
- * after COMMIT returned, i.e. once the data is durable: callers may ack then.
+ * batch still commits. A promise resolves only once its data is durable, so callers may ack
+ * then: after COMMIT returned, or, given a `DurableSync`, after a sync that started once
+ * COMMIT had returned. One sync runs at a time, on the thread pool, while the event loop goes
+ * on committing; the next sync covers every batch committed meanwhile. A write's `committed`
+ * callback hears of it right after COMMIT, before the sync: readers see it from then on.
  */
 export class WriteBatcher {
   readonly #db: Database;
@@ -25,9 +35,17 @@ export class WriteBatcher {
   #scheduled = false;
   #lazyTimer: NodeJS.Timeout | undefined;
   #transactions = 0;
+  readonly #durable: DurableSync | undefined;
+  /** Committed batches waiting for the next fsync to settle them. */
+  #unsynced: Array<(syncError?: unknown) => void> = [];
+  #syncing = false;
+  /** Set when an fsync failed: nothing written since can be trusted to be durable. */
+  #failure: unknown;
+  readonly #idle: Array<() => void> = [];
 
-  constructor(db: Database) {
+  constructor(db: Database, durable?: DurableSync) {
     this.#db = db;
+    this.#durable = durable;
     this.#savepoint = db.prepare('SAVEPOINT write');
     this.#release = db.prepare('RELEASE write');
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
@@ -38,7 +56,10 @@ export class WriteBatcher {
    * throws only before its first change (checks, then one insert), which saves the savepoint
    * statements on the hot path.
    */
-  run<T>(write: () => T, options: { checksFirst?: boolean } = {}): Promise<T> {
+  run<T>(
+    write: () => T,
+    options: { checksFirst?: boolean; committed?: (value: T) => void } = {},
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const savepoint = options.checksFirst !== true;
       this.#pending.push({
@@ -46,6 +67,7 @@ export class WriteBatcher {
         savepoint,
         resolve: resolve as (v: unknown) => void,
         reject,
+        committed: options.committed as ((value: unknown) => void) | undefined,
       });
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -69,6 +91,7 @@ export class WriteBatcher {
         savepoint: false,
         resolve: resolve as (v: unknown) => void,
         reject,
+        committed: undefined,
       });
       this.#lazyTimer ??= setTimeout(() => this.flush(), delayMs);
     });
@@ -83,7 +106,7 @@ export class WriteBatcher {
     return this.#transactions;
   }
 
-  /** Commits everything queued so far (also called on close). */
+  /** Commits everything queued so far, now (also called on close). */
   flush(): void {
     this.#scheduled = false;
     this.#transactions++;
@@ -92,6 +115,10 @@ export class WriteBatcher {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
+    if (this.#failure !== undefined) {
+      for (const write of batch) write.reject(this.#failure);
+      return;
+    }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       // IMMEDIATE takes the write lock up front, so several processes sharing the file (a
@@ -119,10 +146,59 @@ export class WriteBatcher {
       for (const write of batch) write.reject(error);
       return;
     }
+    // Readers see the batch from now on; acks wait for the fsync below.
     batch.forEach((write, i) => {
       const outcome = outcomes[i];
-      if (outcome?.ok) write.resolve(outcome.value);
-      else write.reject(outcome?.error);
+      if (write.committed === undefined || !outcome?.ok) return;
+      try {
+        write.committed(outcome.value);
+      } catch {
+        // A listener's failure is its own: the write is committed and settles as usual.
+      }
     });
+    const settle = (syncError?: unknown) =>
+      batch.forEach((write, i) => {
+        const outcome = outcomes[i];
+        if (syncError !== undefined) write.reject(syncError);
+        else if (outcome?.ok) write.resolve(outcome.value);
+        else write.reject(outcome?.error);
+      });
+    if (this.#durable === undefined) settle();
+    else {
+      this.#unsynced.push(settle);
+      this.#syncNext();
+    }
+  }
+
+  /** Starts a sync covering every batch committed so far, unless one is in flight. */
+  #syncNext(): void {
+    if (this.#syncing) return;
+    const settles = this.#unsynced;
+    this.#unsynced = [];
+    if (settles.length === 0 || this.#failure !== undefined) {
+      for (const settle of settles) settle(this.#failure);
+      for (const resolve of this.#idle.splice(0)) resolve();
+      return;
+    }
+    this.#syncing = true;
+    this.#durable!.sync((error) => {
+      this.#syncing = false;
+      // After a failed fsync the kernel may have dropped the dirty pages: a later fsync can
+      // succeed without them. So every write fails from now on (readiness reports it).
+      if (error !== null) this.#failure ??= error;
+      for (const settle of settles) settle(error ?? undefined);
+      this.#syncNext();
+    });
+  }
+
+  /** Why writes fail for good, if an fsync failed. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** Resolves once every committed batch has been synced and settled (shutdown). */
+  settled(): Promise<void> {
+    if (!this.#syncing && this.#unsynced.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 }

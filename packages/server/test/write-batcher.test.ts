@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import DatabaseConstructor, { type Database } from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WalSync } from '../src/storage/sqlite/wal-sync.ts';
+import { WriteBatcher, type DurableSync } from '../src/storage/sqlite/write-batcher.ts';
+
+/** A DurableSync the test completes by hand, to see what waits for it. */
+class ManualSync implements DurableSync {
+  readonly calls: Array<(error: NodeJS.ErrnoException | null) => void> = [];
+  sync(done: (error: NodeJS.ErrnoException | null) => void): void {
+    this.calls.push(done);
+  }
+  finish(error: NodeJS.ErrnoException | null = null): void {
+    const done = this.calls.shift();
+    if (done === undefined) throw new Error('no sync in flight');
+    done(error);
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('WriteBatcher with an asynchronous sync', () => {
+  let dir: string;
+  let db: Database;
+  let sync: ManualSync;
+  let batcher: WriteBatcher;
+  const insert = (v: number) => () => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes;
+  const count = () => (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'susurro-batcher-'));
+    db = new DatabaseConstructor(join(dir, 'db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+    sync = new ManualSync();
+    batcher = new WriteBatcher(db, sync);
+  });
+
+  afterEach(async () => {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('tells `committed` at COMMIT and resolves only once a sync started after it is done', async () => {
+    const seen: number[] = [];
+    let resolved = false;
+    const write = batcher.run(insert(1), { committed: () => seen.push(count()) }).then((v) => {
+      resolved = true;
+      return v;
+    });
+    await tick();
+    expect(seen).toEqual([1]); // readable at once
+    expect(sync.calls).toHaveLength(1);
+    expect(resolved).toBe(false); // not acked before the sync
+    sync.finish();
+    expect(await write).toBe(1);
+  });
+
+  it('runs one sync at a time; the next covers every batch committed meanwhile', async () => {
+    const first = batcher.run(insert(1));
+    await tick();
+    const second = batcher.run(insert(2));
+    await tick();
+    const third = batcher.run(insert(3));
+    await tick();
+    expect(count()).toBe(3); // three commits...
+    expect(sync.calls).toHaveLength(1); // ...one sync in flight
+    let settled = 0;
+    for (const p of [first, second, third]) void p.then(() => settled++);
+    sync.finish();
+    await tick();
+    expect(settled).toBe(1);
+    expect(sync.calls).toHaveLength(1); // one more sync, for the second and third batch
+    sync.finish();
+    await tick();
+    expect(settled).toBe(3);
+    expect(sync.calls).toHaveLength(0);
+  });
+
+  it('fails the synced batch and every later write once a sync fails', async () => {
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    const write = batcher.run(insert(1));
+    await tick();
+    sync.finish(eio);
+    await expect(write).rejects.toThrow('EIO');
+    expect(batcher.failure).toBe(eio);
+    const later = batcher.run(insert(2));
+    await expect(later).rejects.toThrow('EIO');
+    expect(count()).toBe(1); // the later write was never applied
+  });
+
+  it('settles a write whose own check failed after the sync too, and keeps the rest', async () => {
+    const bad = batcher.run(() => {
+      throw new Error('check failed');
+    });
+    const good = batcher.run(insert(1));
+    await tick();
+    sync.finish();
+    await expect(bad).rejects.toThrow('check failed');
+    expect(await good).toBe(1);
+  });
+
+  it('`settled()` waits for the sync in flight (shutdown)', async () => {
+    void batcher.run(insert(1));
+    await tick();
+    let done = false;
+    const settled = batcher.settled().then(() => (done = true));
+    await tick();
+    expect(done).toBe(false);
+    sync.finish();
+    await settled;
+    expect(done).toBe(true);
+  });
+
+  it('a throwing `committed` listener does not undo or stall the write', async () => {
+    const write = batcher.run(insert(1), {
+      committed: () => {
+        throw new Error('listener bug');
+      },
+    });
+    await tick();
+    sync.finish();
+    expect(await write).toBe(1);
+  });
+});
+
+describe('WalSync', () => {
+  it('syncs the WAL of an open database and closes twice safely', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'susurro-wal-'));
+    const file = join(dir, 'db');
+    const db = new DatabaseConstructor(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (v INTEGER)');
+      expect(existsSync(`${file}-wal`)).toBe(true);
+      const wal = new WalSync(file);
+      db.prepare('INSERT INTO t VALUES (1)').run();
+      await new Promise<void>((resolve, reject) =>
+        wal.sync((e) => (e === null ? resolve() : reject(e))),
+      );
+      wal.close();
+      wal.close();
+    } finally {
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a database that has no WAL file (not in WAL mode)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'susurro-wal-'));
+    try {
+      await writeFile(join(dir, 'db'), '');
+      expect(() => new WalSync(join(dir, 'db'))).toThrow(/ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
