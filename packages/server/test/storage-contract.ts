@@ -223,6 +223,38 @@ export function runStorageContract(name: string, open: () => Promise<StorageFixt
         return { alice, bob, send };
       }
 
+      it('tells `stored` once, when the message is readable, before the promise resolves', async () => {
+        const alice = await account('alice');
+        const bob = await account('bob');
+        const message = {
+          recipient: bob.device,
+          senderAccountId: alice.accountId,
+          senderUsername: 'alice',
+          senderDeviceId: alice.deviceId,
+          clientId: 'm1',
+          body: key(1, 4),
+          createdAt: T0,
+        };
+        const heard: Array<{ duplicate: boolean; listed: Promise<number> }> = [];
+        const stored = (r: { duplicate: boolean }) =>
+          heard.push({
+            duplicate: r.duplicate,
+            listed: s.listMessages(bob.device, undefined, 10).then((l) => l.length),
+          });
+        const first = s.enqueueMessage(message, 5, stored);
+        const firstResult = await first;
+        expect(heard).toHaveLength(1);
+        expect(heard[0]?.duplicate).toBe(false);
+        expect(await heard[0]?.listed).toBe(1);
+        // A duplicate is told too (duplicate: true); a failed enqueue is not.
+        await s.enqueueMessage(message, 5, stored);
+        expect(heard.map((h) => h.duplicate)).toEqual([false, true]);
+        const missing = { ...message, recipient: { ...bob.device, deviceId: 99 }, clientId: 'm2' };
+        await expectStorageError(s.enqueueMessage(missing, 5, stored), 'NOT_FOUND');
+        expect(heard).toHaveLength(2);
+        expect(firstResult.duplicate).toBe(false);
+      });
+
       it('queues in order and pages strictly after a cursor', async () => {
         const { bob, send } = await pair();
         const ids = [];

@@ -72,7 +72,8 @@ export class MessageService {
 
   /**
    * Resolves only after the envelope is durable in the recipient device's queue (DESIGN:
-   * "stored before the sender gets its ack"), then wakes the recipient's connection.
+   * "stored before the sender gets its ack"); the recipient's connection is woken as soon as
+   * the envelope is readable (see `commit`).
    */
   async send(sender: Principal, envelope: Envelope, transport: 'ws' | 'http') {
     return this.commit(await this.prepare(sender, envelope), transport);
@@ -142,9 +143,18 @@ export class MessageService {
    */
   commit(prepared: PreparedMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
     const { recipientUsername, ...message } = prepared;
+    // The recipient is woken as soon as the message is readable; the sender's ack (the
+    // promise) still waits until it is durable. Delivering a message that a power cut could
+    // still take back is safe: its sender got no ack, retries with the same id, and the
+    // recipient drops the second copy by id (DESIGN, delivery semantics).
+    const wake = (result: EnqueueResult) => {
+      if (!result.duplicate) {
+        this.#o.fanOut.publish({ ...message.recipient, username: recipientUsername });
+      }
+    };
     let stored: Promise<EnqueueResult>;
     try {
-      stored = this.#o.storage.enqueueMessage(message, MAX_QUEUED_MESSAGES_PER_DEVICE);
+      stored = this.#o.storage.enqueueMessage(message, MAX_QUEUED_MESSAGES_PER_DEVICE, wake);
     } catch (e) {
       // As from an async function: a synchronous throw becomes a rejection.
       return Promise.resolve().then(() => {
@@ -153,10 +163,7 @@ export class MessageService {
     }
     return stored.then(
       (result) => {
-        if (!result.duplicate) {
-          this.#received(transport).inc();
-          this.#o.fanOut.publish({ ...message.recipient, username: recipientUsername });
-        }
+        if (!result.duplicate) this.#received(transport).inc();
         return result;
       },
       (e: unknown) => {

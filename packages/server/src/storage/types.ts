@@ -156,8 +156,17 @@ export interface Storage {
    * connection's sends this way and relies on it for per-sender order). Duplicate (sender, clientId, recipient) within the dedupe
    * window returns the original serverId with `duplicate: true`. Throws LIMIT when the
    * recipient's queue already holds `maxQueued` messages.
+   *
+   * `stored` is called (once, unless the enqueue fails) as soon as the message is visible to
+   * `listMessages`, which may be before it is durable: delivery can start while the sender's
+   * ack still waits for the fsync. An adapter whose writes are durable once visible calls it
+   * just before resolving.
    */
-  enqueueMessage(message: NewMessage, maxQueued: number): Promise<EnqueueResult>;
+  enqueueMessage(
+    message: NewMessage,
+    maxQueued: number,
+    stored?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult>;
   /** Messages of one device in enqueue order, strictly after `afterServerId` if given. */
   listMessages(
     recipient: DeviceAddress,

@@ -231,11 +231,19 @@ export class MongoStorage implements Storage {
    * ordering promise holds per server, which is what the chat core needs (one connection's
    * sends go through one server); see README.md for what concurrent servers can still do.
    */
-  enqueueMessage(message: NewMessage, maxQueued: number): Promise<EnqueueResult> {
+  enqueueMessage(
+    message: NewMessage,
+    maxQueued: number,
+    stored?: (result: EnqueueResult) => void,
+  ): Promise<EnqueueResult> {
     const { accountId, deviceId } = message.recipient;
-    return this.#queues.run(`${deviceId}:${accountId}`, () =>
-      enqueueMessage(this.#c, message, maxQueued),
-    );
+    // A write here is visible and durable at once (majority write concern): `stored` is told
+    // just before the promise resolves.
+    return this.#queues.run(`${deviceId}:${accountId}`, async () => {
+      const result = await enqueueMessage(this.#c, message, maxQueued);
+      stored?.(result);
+      return result;
+    });
   }
 
   listMessages(
