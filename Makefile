@@ -1,6 +1,8 @@
 # Susurro — the commands a newcomer needs. `make run` and `make test` work on a fresh clone.
 SHELL := /bin/bash
 NODE_RUN := node --import tsx
+# V8 flags of the chat service; why: packages/server/src/node-flags.ts (kept in step by a test).
+SERVER_NODE_FLAGS := --max-semi-space-size=64 --no-allocation-site-pretenuring
 
 .PHONY: install run client mock backend bundle services test test-node test-browser lint typecheck format bench system-deps
 
@@ -14,7 +16,7 @@ install: node_modules/.install-stamp
 ## run: the monolith — HTTP API, WebSocket and web client on an embedded SQLite database.
 run: install
 	npm run --silent build -w @susurro/web
-	$(NODE_RUN) apps/server/src/main.ts
+	node $(SERVER_NODE_FLAGS) --import tsx apps/server/src/main.ts
 
 ## client: the interactive terminal client. Run two with different names to chat:
 ##   make client NAME=alice    and, in another terminal,    make client NAME=bob
@@ -47,7 +49,7 @@ backend: install
 	  GATEWAY_MANAGEMENT_URL=http://127.0.0.1:$(GATEWAY_PORT)/local \
 	  PUBLIC_WS_URL=ws://127.0.0.1:$(GATEWAY_PORT)/local \
 	  DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) \
-	  $(NODE_RUN) apps/server/src/main.ts
+	  node $(SERVER_NODE_FLAGS) --import tsx apps/server/src/main.ts
 
 ## bundle: the deployable artefacts (dist/server, dist/lambda/*) that the Dockerfiles copy.
 bundle: install

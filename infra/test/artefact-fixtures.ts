@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { build as viteBuild } from 'vite';
 import { webViteConfig } from '../../apps/web/src/build/vite-config.ts';
-import { environment, parseDockerfile, type Stage } from './dockerfile.ts';
+import { environment, execForm, last, parseDockerfile, type Stage } from './dockerfile.ts';
 import { layOutStage, type Layout } from './image-layout.ts';
 import { blockBody, loadTerraform, nestedBlocks, resource } from './terraform-config.ts';
 
@@ -131,7 +131,9 @@ export async function startImageServer(
     LOG_LEVEL: 'warn',
     ...overrides,
   };
-  const child: ChildProcess = spawn(process.execPath, ['dist/server/main.mjs'], {
+  // The image's own command line (V8 flags included), with this machine's node.
+  const [, ...args] = execForm(last(artefacts.serverStage, 'CMD')?.args ?? '');
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: app,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

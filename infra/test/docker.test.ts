@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { run as dockerfilelint } from 'dockerfilelint';
 import { describe, expect, it } from 'vitest';
+import { SERVER_NODE_FLAGS } from '../../packages/server/src/node-flags.ts';
 import { copies, environment, execForm, last, parseDockerfile, type Stage } from './dockerfile.ts';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -91,7 +92,11 @@ describe('Dockerfile', () => {
     );
     expect(last(server, 'WORKDIR')?.args).toBe('/app');
 
-    expect(execForm(last(server, 'CMD')?.args ?? '')).toEqual(['node', 'dist/server/main.mjs']);
+    expect(execForm(last(server, 'CMD')?.args ?? '')).toEqual([
+      'node',
+      ...SERVER_NODE_FLAGS,
+      'dist/server/main.mjs',
+    ]);
     expect(copies(server)).toContainEqual(
       expect.objectContaining({
         from: 'build',
@@ -114,6 +119,21 @@ describe('Dockerfile', () => {
         expect(i.args, `line ${i.line}`).not.toMatch(/(SECRET|PASSWORD|TOKEN|PRIVATE_KEY)/i);
       }
     }
+  });
+
+  it('starts the chat service with the same V8 flags everywhere (node-flags.ts)', () => {
+    const makefile = readFileSync(join(REPO_ROOT, 'Makefile'), 'utf8');
+    expect(/^SERVER_NODE_FLAGS := (.*)$/m.exec(makefile)?.[1]?.split(' ')).toEqual(
+      SERVER_NODE_FLAGS,
+    );
+    // Every target that starts the server passes them.
+    const starts = makefile.split('\n').filter((l) => l.includes('apps/server/src/main.ts'));
+    expect(starts.length).toBeGreaterThan(0);
+    for (const line of starts) expect(line).toContain('node $(SERVER_NODE_FLAGS) ');
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/server/package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    expect(pkg.scripts.start).toBe(`node ${SERVER_NODE_FLAGS.join(' ')} --import tsx src/main.ts`);
   });
 
   it('builds each Lambda image from the AWS Lambda Node.js base with one bundled handler', () => {
