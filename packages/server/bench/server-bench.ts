@@ -4,8 +4,16 @@
  * before each ack, recipient acks) and, in the same run, through a bare `ws` relay (no auth, no
  * storage). The server under test is pinned to core 0, this load generator to core 1.
  *
+ * Both targets run as the container image runs the server: one esbuild bundle (no TypeScript
+ * loader thread sharing the pinned core) under the chat service's V8 flags (node-flags.ts).
+ * Before each measured phase both processes collect their garbage, so one phase's leftovers
+ * (the saturation run leaves ~100 MB) do not land a full GC in the next one's window.
+ *
  *   node --import tsx packages/server/bench/server-bench.ts
  *   BENCH_CLIENTS=100 BENCH_SECONDS=5 BENCH_IDLE=19000 … (defaults below)
+ *   BENCH_TARGETS=full (one target alone, e.g. to profile); BENCH_PROFILE=dir (V8 CPU
+ *   profile of each server); BENCH_SERVER_FLAGS="--trace-gc" (more node flags for the
+ *   servers, whose stdout is then shown)
  *
  * Bounded: every phase runs for a fixed time, every wait has a timeout.
  */
@@ -13,7 +21,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
 import type { WebSocket } from 'ws';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   newStats,
   open,
@@ -44,10 +54,15 @@ function pin(pid: number, core: number): void {
   }
 }
 
-/** Server RSS after asking it to collect garbage (SIGUSR2, see bench-server.ts). */
-async function rssKiB(pid: number): Promise<number> {
+/** Asks the server to collect its garbage (SIGUSR2, see bench-server.ts), and waits for it. */
+async function collect(pid: number): Promise<void> {
   process.kill(pid, 'SIGUSR2');
   await sleep(500);
+}
+
+/** Server RSS right after a full garbage collection. */
+async function rssKiB(pid: number): Promise<number> {
+  await collect(pid);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
@@ -59,13 +74,48 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function startTarget(kind: TargetKind): Promise<{ target: Target; child: ChildProcess }> {
-  const script = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+/**
+ * Bundles bench-server.ts into dist/bench (under the repository, so the modules left external
+ * resolve from its node_modules): the native addon and the packages that load files or
+ * workers of their own at run time stay external, as in scripts/bundle.mjs.
+ */
+async function bundleServer(): Promise<string> {
+  const outfile = fileURLToPath(new URL('../../../dist/bench/bench-server.mjs', import.meta.url));
+  await build({
+    entryPoints: [fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    external: ['better-sqlite3', 'mongodb', 'ioredis', 'pino', '@aws-sdk/*'],
+    // CommonJS dependencies inside an ES module bundle still call `require`.
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  return outfile;
+}
+
+async function startTarget(
+  kind: TargetKind,
+  script: string,
+): Promise<{ target: Target; child: ChildProcess }> {
   // BENCH_PROFILE=dir writes a V8 CPU profile of the server under test there.
   const profile = process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     : [];
-  const node = [process.execPath, '--expose-gc', ...profile, '--import', 'tsx', script, kind];
+  const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const node = [
+    process.execPath,
+    ...SERVER_NODE_FLAGS,
+    '--expose-gc',
+    ...profile,
+    ...extra,
+    script,
+    kind,
+  ];
   const child = spawn('taskset', ['-c', '0', ...node], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // A fixed mmap threshold returns big freed buffers (scrypt's, during logins) to the OS at
@@ -80,6 +130,7 @@ async function startTarget(kind: TargetKind): Promise<{ target: Target; child: C
         clearTimeout(timer);
         resolve(match[1]);
       }
+      if (extra.length > 0) process.stderr.write(chunk);
     });
   });
   return { target: { kind, url }, child };
@@ -185,8 +236,9 @@ async function idleCost(target: Target, pid: number, count: number) {
   };
 }
 
-async function measure(kind: TargetKind) {
-  const { target, child } = await startTarget(kind);
+async function measure(kind: TargetKind, script: string) {
+  const { target, child } = await startTarget(kind, script);
+  const pid = child.pid!;
   try {
     const stats = newStats(N);
     await pool(N, 8, (i) => register(target, `bench_${i}`));
@@ -194,11 +246,14 @@ async function measure(kind: TargetKind) {
     await pool(N, 16, async (i) => {
       clients[i] = await open(target, await socketUrl(target, i, `bench_${i}`), stats);
     });
-    const { rate: saturated, cpuPerMessageUs } = await saturate(clients, target, stats, child.pid!);
+    await collect(pid);
+    const { rate: saturated, cpuPerMessageUs } = await saturate(clients, target, stats, pid);
     const fixed = [];
-    for (const rate of RATES)
+    for (const rate of RATES) {
+      await collect(pid);
       fixed.push({ rate, ...(await fixedRate(clients, target, stats, rate)) });
-    const idle = await idleCost(target, child.pid!, IDLE);
+    }
+    const idle = await idleCost(target, pid, IDLE);
     for (const ws of clients) ws.terminate();
     return { kind, saturated, cpuPerMessageUs, fixed, idle, errors: stats.errors };
   } finally {
@@ -213,10 +268,18 @@ async function measure(kind: TargetKind) {
 }
 
 pin(process.pid, 1);
+const script = await bundleServer();
 const results = [];
-for (const kind of ['relay', 'full'] as const) {
+const kinds = (process.env.BENCH_TARGETS ?? 'relay,full').split(',');
+if (kinds.some((k) => k !== 'relay' && k !== 'full')) {
+  process.stderr.write(
+    `BENCH_TARGETS: a comma-separated list of relay, full (got ${kinds.join(',')})\n`,
+  );
+  process.exit(2);
+}
+for (const kind of kinds) {
   process.stderr.write(`measuring ${kind}…\n`);
-  results.push(await measure(kind));
+  results.push(await measure(kind as TargetKind, script));
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
@@ -240,7 +303,8 @@ const table = [header, header.map(() => '---'), ...rows]
 process.stdout.write(
   `\n${N} clients, 256-byte envelopes, ${SECONDS} s per phase, server on core 0, load on core 1\n\n${table}\n\n`,
 );
-const [relay, full] = results;
+const relay = results.find((r) => r.kind === 'relay');
+const full = results.find((r) => r.kind === 'full');
 if (relay && full) {
   process.stdout.write(
     `full/relay: throughput ${((100 * full.saturated) / relay.saturated).toFixed(0)} % (target ≥ 50 %), ` +
