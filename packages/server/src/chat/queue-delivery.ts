@@ -59,6 +59,8 @@ export class QueueDelivery {
   readonly #unacked = new Map<string, number>();
   #unackedBytes = 0;
   #running = false;
+  /** A run is due in a microtask (see `wake`). */
+  #starting = false;
   /** Set when woken mid-run, so the run reads once more before stopping. */
   #dirty = false;
   #sentQueueEmpty = false;
@@ -74,13 +76,25 @@ export class QueueDelivery {
     this.#o = options;
   }
 
-  /** Starts delivery, or makes a running delivery look again before it stops. */
+  /**
+   * Starts delivery, or makes a running delivery look again before it stops. The read starts
+   * in a microtask, so the wakes of one group commit (one per message it stored for this
+   * device) cost one read, not one plus an empty one (which would also schedule a rescan).
+   */
   wake(): void {
     if (this.#stopped) return;
     if (this.#running) {
       this.#dirty = true;
       return;
     }
+    if (this.#starting) return;
+    this.#starting = true;
+    queueMicrotask(this.#start);
+  }
+
+  readonly #start = (): void => {
+    this.#starting = false;
+    if (this.#stopped || this.#running) return;
     this.#running = true;
     void this.#run().then(
       () => {
@@ -94,7 +108,7 @@ export class QueueDelivery {
         this.#o.fail(e);
       },
     );
-  }
+  };
 
   /** The recipient acked `serverId`: room in the window again. */
   acked(serverId: string): void {
