@@ -290,6 +290,38 @@ export function runStorageContract(name: string, open: () => Promise<StorageFixt
         expect((await send('m1')).duplicate).toBe(false);
       });
 
+      it('answers a retry as a duplicate even once the queue is full, pipelined or not', async () => {
+        const { send } = await pair();
+        const first = await send('m1');
+        // Issued together: the retries share a group commit with the sends that fill the queue.
+        const results = await Promise.allSettled([
+          send('m2'),
+          send('m1'),
+          send('m3'),
+          send('m4'),
+          send('m5'),
+          send('m1'),
+          send('m6'),
+        ]);
+        expect(results.map((r) => r.status)).toEqual([
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+        ]);
+        for (const i of [1, 5]) {
+          expect(results[i]).toEqual({
+            status: 'fulfilled',
+            value: { serverId: first.serverId, duplicate: true },
+          });
+        }
+        expect(await send('m1')).toEqual({ serverId: first.serverId, duplicate: true });
+        await expectStorageError(send('m7'), 'LIMIT');
+      });
+
       it('deletes only for the recipient device, idempotently, never reusing ids', async () => {
         const { alice, bob, send } = await pair();
         const { serverId } = await send('m1');

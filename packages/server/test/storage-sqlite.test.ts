@@ -65,6 +65,47 @@ describe('sqlite adapter specifics', () => {
     }
   });
 
+  it('dedupes across migration 0005: old rows still match, new ones get theirs by trigger', async () => {
+    const { dir, file } = await tempFile();
+    try {
+      await new SqliteStorage({ file }).close(); // creates the directory
+      await rm(file);
+      const raw = new DatabaseConstructor(file);
+      migrate(raw, MIGRATIONS.slice(0, 4));
+      raw.exec(`INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
+        INSERT INTO devices (account_id, device_id, created_at) VALUES (1, 1, 1), (2, 1, 1);
+        INSERT INTO messages (server_id, recipient_account_id, recipient_device_id,
+          sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
+          VALUES (7, 2, 1, 1, 1, 'old', x'01', 5, 'alice');
+        INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'old', 7, 5);`);
+      raw.close();
+      const storage = new SqliteStorage({ file });
+      const send = (clientId: string) =>
+        storage.enqueueMessage(
+          {
+            recipient: { accountId: '2', deviceId: 1 },
+            senderAccountId: '1',
+            senderUsername: 'alice',
+            senderDeviceId: 1,
+            clientId,
+            body: new Uint8Array([1]),
+            createdAt: 6,
+          },
+          10,
+        );
+      expect(await send('old')).toEqual({ serverId: '7', duplicate: true });
+      const fresh = await send('new');
+      expect(fresh.duplicate).toBe(false);
+      expect(await send('new')).toEqual({ serverId: fresh.serverId, duplicate: true });
+      await storage.close();
+      const check = new DatabaseConstructor(file, { readonly: true });
+      expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 2 });
+      check.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a database written by a newer server', async () => {
     const { dir, file } = await tempFile();
     try {

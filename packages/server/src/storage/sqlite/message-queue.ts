@@ -15,10 +15,10 @@ export function parseServerId(serverId: string): number | undefined {
 }
 
 /**
- * Runs inside the write batcher's transaction: dedupe check, quota, insert are one step. It
- * throws only before its first change (the message insert fails as a whole on a missing
- * device), so it needs no savepoint. `queueLengths` must be fresh for each transaction: only
- * this function adds messages, and the transaction holds the write lock.
+ * Runs inside the write batcher's transaction: quota, insert, dedupe are one step. It throws
+ * only before its first change (the insert fails as a whole, its trigger's dedupe row with it),
+ * so it needs no savepoint. `queueLengths` must be fresh for each transaction: only this
+ * function adds messages, and the transaction holds the write lock.
  */
 export function enqueueMessage(
   sql: Statements,
@@ -34,8 +34,6 @@ export function enqueueMessage(
     message.senderDeviceId,
     message.clientId,
   ];
-  const seen = sql.selectDedupe.get(...key) as { server_id: number } | undefined;
-  if (seen !== undefined) return { serverId: String(seen.server_id), duplicate: true };
   // An upper bound cached for this transaction (deletes are not subtracted) spares the count
   // while it is below the quota; at the quota the queue is counted exactly.
   const lengthKey = `${to.accountId}:${to.deviceId}`;
@@ -43,9 +41,13 @@ export function enqueueMessage(
   if (n === undefined || n >= maxQueued) {
     n = (sql.countQueue.get(rowId(to.accountId), to.deviceId) as { n: number }).n;
   }
-  if (n >= maxQueued) throw new StorageError('LIMIT', 'recipient queue is full');
+  if (n >= maxQueued) {
+    // A retry of a message already stored is acked again, even at the quota.
+    return duplicateOf(sql, key) ?? throwLimit();
+  }
   let serverId: number | bigint;
   try {
+    // The messages_dedupe trigger (migration 0005) writes the dedupe row in the same statement.
     serverId = sql.insertMessage.run(
       ...key,
       message.body,
@@ -53,11 +55,24 @@ export function enqueueMessage(
       message.senderUsername,
     ).lastInsertRowid;
   } catch (e) {
+    if ((e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      const original = duplicateOf(sql, key);
+      if (original !== undefined) return original;
+    }
     throw mapConstraint(e, 'no such recipient device');
   }
-  sql.insertDedupe.run(...key, serverId, message.createdAt);
   queueLengths.set(lengthKey, n + 1);
   return { serverId: String(serverId), duplicate: false };
+}
+
+/** The dedupe window's earlier message with this key, as a duplicate result. */
+function duplicateOf(sql: Statements, key: unknown[]): EnqueueResult | undefined {
+  const seen = sql.selectDedupe.get(...key) as { server_id: number } | undefined;
+  return seen === undefined ? undefined : { serverId: String(seen.server_id), duplicate: true };
+}
+
+function throwLimit(): never {
+  throw new StorageError('LIMIT', 'recipient queue is full');
 }
 
 export function listMessages(

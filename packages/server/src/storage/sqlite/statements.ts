@@ -61,9 +61,6 @@ export function prepareStatements(db: Database) {
     selectDedupe: q(`SELECT server_id FROM message_dedupe
       WHERE recipient_account_id = ? AND recipient_device_id = ?
         AND sender_account_id = ? AND sender_device_id = ? AND client_id = ?`),
-    insertDedupe: q(`INSERT INTO message_dedupe (recipient_account_id, recipient_device_id,
-      sender_account_id, sender_device_id, client_id, server_id, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     sweepDedupe: q('DELETE FROM message_dedupe WHERE created_at < ?'),
     countQueue: q(`SELECT COUNT(*) AS n FROM messages
       WHERE recipient_account_id = ? AND recipient_device_id = ?`),

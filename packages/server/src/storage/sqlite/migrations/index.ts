@@ -2,6 +2,7 @@ import { migration0001 } from './0001-accounts.ts';
 import { migration0002 } from './0002-key-directory.ts';
 import { migration0003 } from './0003-message-queue.ts';
 import { migration0004 } from './0004-message-sender-name.ts';
+import { migration0005 } from './0005-dedupe-trigger.ts';
 import type { Migration } from './migration.ts';
 
 export type { Migration } from './migration.ts';
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0002,
   migration0003,
   migration0004,
+  migration0005,
 ];
