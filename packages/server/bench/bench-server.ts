@@ -8,14 +8,25 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { DEFAULT_CONFIG, createLogger, startServer } from '../src/index.ts';
 import { startBareRelay } from './bare-relay.ts';
 
 const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
 const mode = process.argv[2];
 
-// SIGUSR2: collect garbage now (run with --expose-gc), so RSS readings compare like with like.
-process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
+// SIGUSR2: collect garbage now (run with --expose-gc), so RSS readings compare like with like,
+// and report the young generation's resident bytes: with 64 MiB semi-spaces (node-flags.ts) it
+// can grow between two RSS readings and would count as memory per connection if not taken out.
+process.on('SIGUSR2', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const young = getHeapSpaceStatistics()
+    .filter(
+      (space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space',
+    )
+    .reduce((sum, space) => sum + space.physical_space_size, 0);
+  process.stdout.write(`YOUNG ${young}\n`);
+});
 
 if (mode === 'relay') {
   const { url } = await startBareRelay(0);

@@ -60,11 +60,19 @@ async function collect(pid: number): Promise<void> {
   await sleep(500);
 }
 
-/** Server RSS right after a full garbage collection. */
+/** The young generation's resident bytes each server last reported (see bench-server.ts). */
+const youngBytes = new Map<number, number>();
+
+/**
+ * Server RSS right after a full garbage collection, without the young generation: its size
+ * follows the recent allocation rate, not the number of sockets (with 64 MiB semi-spaces it
+ * grew by up to ~80 MB between two readings and tripled the relay's per-socket slope).
+ */
 async function rssKiB(pid: number): Promise<number> {
   await collect(pid);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return rss - Math.round((youngBytes.get(pid) ?? 0) / 1024);
 }
 
 /** CPU time (user + system, ms) the process has used so far, from /proc. */
@@ -130,6 +138,8 @@ async function startTarget(
         clearTimeout(timer);
         resolve(match[1]);
       }
+      for (const young of chunk.toString().matchAll(/YOUNG (\d+)/g))
+        youngBytes.set(child.pid!, Number(young[1]));
       if (extra.length > 0) process.stderr.write(chunk);
     });
   });
@@ -226,7 +236,7 @@ async function idleCost(target: Target, pid: number, count: number) {
   const second = await openIdle(target, half, half);
   const end = await rssKiB(pid);
   process.stderr.write(
-    `${target.kind}: RSS ${middle} KiB at ${half} idle sockets, ${end} KiB at ${count}\n`,
+    `${target.kind}: RSS (young generation excluded) ${middle} KiB at ${half} idle sockets, ${end} KiB at ${count}\n`,
   );
   for (const ws of [...first.sockets, ...second.sockets]) ws.terminate();
   return {
