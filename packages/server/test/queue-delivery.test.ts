@@ -62,23 +62,31 @@ async function setup(options: { maxUnacked?: number; redeliverAfterMs?: number }
   };
   const view = new PartlyVisible(storage);
   const frames: ServerFrame[] = [];
-  const delivery = new QueueDelivery({
+  const delivery = new QueueDelivery(
+    {
+      storage: view as unknown as Storage,
+      metrics: createMetrics(() => Promise.resolve(0)),
+      clock: () => 0,
+      maxUnacked: options.maxUnacked ?? 100,
+      maxUnackedBytes: 1 << 20,
+      redeliverAfterMs: options.redeliverAfterMs ?? 60,
+      rescanAfterMs: 30,
+    },
     device,
-    storage: view as unknown as Storage,
-    send: (frame) => {
-      frames.push(frame);
-      return Promise.resolve(true);
+    {
+      immediate: false,
+      send: (frame) => {
+        frames.push(frame);
+        return Promise.resolve(true);
+      },
+      sendNow: () => {
+        throw new Error('not an immediate sink');
+      },
+      fail: (e) => {
+        throw e;
+      },
     },
-    fail: (e) => {
-      throw e;
-    },
-    metrics: createMetrics(() => Promise.resolve(0)),
-    clock: () => 0,
-    maxUnacked: options.maxUnacked ?? 100,
-    maxUnackedBytes: 1 << 20,
-    redeliverAfterMs: options.redeliverAfterMs ?? 60,
-    rescanAfterMs: 30,
-  });
+  );
   cleanups.push(() => Promise.resolve(delivery.stop()));
   const pushedIds = () =>
     frames.flatMap((f) => (f.type === 'message' ? [(f as { id: string }).id] : []));

@@ -10,16 +10,11 @@ import {
 import type { Metrics } from '../metrics.ts';
 import type { Principal } from '../principal.ts';
 import type { DeviceAddress, Storage } from '../storage/types.ts';
-import {
-  CLOSE_CODES,
-  isImmediateSender,
-  type ConnectionSender,
-  type ImmediateSender,
-} from './connection-sender.ts';
+import { Connection, type ConnectionHost } from './connection.ts';
+import { CLOSE_CODES, isImmediateSender, type ConnectionSender } from './connection-sender.ts';
 import type { FanOut } from './fan-out.ts';
 import { parseClientFrame, type ClientFrame, type SendFrame, type ServerFrame } from './frames.ts';
 import type { MessageService, PreparedMessage } from './message-service.ts';
-import { QueueDelivery } from './queue-delivery.ts';
 
 export interface ChatServiceOptions {
   readonly storage: Storage;
@@ -31,20 +26,6 @@ export interface ChatServiceOptions {
   readonly clock: Clock;
   readonly maxUnacked?: number;
   readonly maxUnackedBytes?: number;
-}
-
-interface Connection {
-  readonly id: string;
-  readonly principal: Principal;
-  readonly log: Logger;
-  readonly delivery: QueueDelivery;
-  /**
-   * Set while a frame's in-order part waits on storage (a recipient lookup): later frames
-   * queue behind it, so per-sender order is kept. Unset, a frame is taken in at once.
-   */
-  chain: Promise<void> | undefined;
-  pendingFrames: number;
-  closed: boolean;
 }
 
 const deviceKey = (d: DeviceAddress) => `${d.accountId}:${d.deviceId}`;
@@ -64,10 +45,24 @@ export class ChatService {
   #draining = false;
   /** The sender can send synchronously (see ImmediateSender): no promise per answer. */
   readonly #immediate: boolean;
+  /** Shared by every connection (see Connection). */
+  readonly #host: ConnectionHost;
 
   constructor(options: ChatServiceOptions) {
     this.#o = options;
     this.#immediate = isImmediateSender(options.sender);
+    this.#host = {
+      sender: options.sender,
+      immediate: this.#immediate,
+      log: options.log,
+      delivery: {
+        storage: options.storage,
+        metrics: options.metrics,
+        clock: options.clock,
+        maxUnacked: options.maxUnacked ?? MAX_UNACKED_DELIVERIES,
+        maxUnackedBytes: options.maxUnackedBytes ?? MAX_UNACKED_DELIVERY_BYTES,
+      },
+    };
     this.#unsubscribe = options.fanOut.subscribe((device) => {
       const id = this.#byDevice.get(deviceKey(device));
       const connection = id === undefined ? undefined : this.#connections.get(id);
@@ -88,39 +83,8 @@ export class ChatService {
   async onConnect(connectionId: string, principal: Principal): Promise<void> {
     const key = deviceKey(principal);
     const previous = this.#byDevice.get(key);
-    // A child logger per socket costs memory on every idle connection; build it on first use.
-    let child: Logger | undefined;
     const base = this.#o.log;
-    const logFor = () => (child ??= base.child({ connectionId, deviceId: principal.deviceId }));
-    const connection: Connection = {
-      id: connectionId,
-      principal,
-      get log() {
-        return logFor();
-      },
-      chain: undefined,
-      pendingFrames: 0,
-      closed: false,
-      delivery: new QueueDelivery({
-        device: principal,
-        storage: this.#o.storage,
-        send: (frame) => this.#send(connection, frame),
-        ...(this.#immediate && { sendNow: (frame) => this.#sendNow(connection, frame) }),
-        fail: (e) => {
-          logFor().error({ err: e }, 'delivery failed');
-          void this.#o.sender
-            .close(connectionId, CLOSE_CODES.INTERNAL_ERROR, 'delivery failed')
-            .catch(() => undefined);
-        },
-        metrics: this.#o.metrics,
-        clock: this.#o.clock,
-        maxUnacked: this.#o.maxUnacked ?? MAX_UNACKED_DELIVERIES,
-        maxUnackedBytes: this.#o.maxUnackedBytes ?? MAX_UNACKED_DELIVERY_BYTES,
-        onRedeliver: (unacked) => {
-          logFor().warn({ unacked }, 'no ack for a full window: resending the queue');
-        },
-      }),
-    };
+    const connection = new Connection(connectionId, principal, this.#host);
     this.#connections.set(connectionId, connection);
     this.#byDevice.set(key, connectionId);
     this.#o.fanOut.attach?.(principal, () => void this.#evict(connectionId));
@@ -282,7 +246,7 @@ export class ChatService {
   ): void {
     if (this.#immediate) {
       try {
-        this.#sendNow(connection, answer);
+        connection.sendNow(answer);
       } catch (e) {
         this.#failed(connection, e, frame, finish);
         return;
@@ -290,9 +254,9 @@ export class ChatService {
       finish();
       return;
     }
-    this.#send(connection, answer).then(finish, (e: unknown) =>
-      this.#failed(connection, e, frame, finish),
-    );
+    connection
+      .send(answer)
+      .then(finish, (e: unknown) => this.#failed(connection, e, frame, finish));
   }
 
   /** A frame failed: the client hears an error frame, then the frame counts as handled. */
@@ -302,27 +266,12 @@ export class ChatService {
     );
   }
 
-  async #send(connection: Connection, frame: ServerFrame): Promise<boolean> {
-    if (connection.closed) return false;
-    const sent = await this.#o.sender.send(connection.id, frame);
-    if (!sent) connection.closed = true;
-    return sent;
-  }
-
-  /** `#send` on an ImmediateSender: done before it returns. */
-  #sendNow(connection: Connection, frame: ServerFrame): boolean {
-    if (connection.closed) return false;
-    const sent = (this.#o.sender as ImmediateSender).sendNow(connection.id, frame);
-    if (!sent) connection.closed = true;
-    return sent;
-  }
-
   /** Sends an error frame; never rejects. */
   async #sendError(connection: Connection, error: unknown, id: string | undefined): Promise<void> {
     const response = toErrorResponse(error, connection.log);
     this.#o.metrics.errors.inc({ code: response.code });
     try {
-      await this.#send(connection, {
+      await connection.send({
         v: 1,
         type: 'error',
         code: response.code,

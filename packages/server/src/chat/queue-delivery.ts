@@ -8,19 +8,32 @@ import type { ServerFrame } from './frames.ts';
 const FRAME_OVERHEAD_BYTES = 256;
 const DEFAULT_RESCAN_AFTER_MS = 1_000;
 const DEFAULT_REDELIVER_AFTER_MS = 30_000;
+/** Never written to: deliveries share it until they push their first message. */
+const NO_UNACKED = new Map<string, number>();
 
-export interface QueueDeliveryOptions {
-  readonly device: DeviceAddress;
-  readonly storage: Storage;
+/** Where one connection's deliveries go (the chat core's connection implements it). */
+export interface DeliverySink {
   /** Sends on this connection; false once it is gone (then delivery stops for good). */
-  readonly send: (frame: ServerFrame) => Promise<boolean>;
+  send(frame: ServerFrame): Promise<boolean>;
   /**
-   * `send`, done synchronously, when the connection's sender can (the built-in `ws` server):
-   * a read's batch then goes out without an await per message.
+   * The connection's sender can send synchronously (the built-in `ws` server): a read's batch
+   * then goes out through `sendNow`, without an await per message.
    */
-  readonly sendNow?: (frame: ServerFrame) => boolean;
+  readonly immediate: boolean;
+  /** `send`, done before it returns; only called when `immediate`. */
+  sendNow(frame: ServerFrame): boolean;
   /** Called when reading the queue fails; the connection should be closed. */
-  readonly fail: (error: unknown) => void;
+  fail(error: unknown): void;
+  /** Told how many unacked messages a redelivery is about to resend (metrics, logs). */
+  redelivering?(unacked: number): void;
+}
+
+/**
+ * Settings shared by every connection's delivery: one object per chat service, so an idle
+ * connection holds no copy of them (nor closures of its own).
+ */
+export interface QueueDeliverySettings {
+  readonly storage: Storage;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly maxUnacked: number;
@@ -32,8 +45,6 @@ export interface QueueDeliveryOptions {
   readonly redeliverAfterMs?: number;
   /** How soon a wake that found nothing new re-reads the queue from its head (see `#run`). */
   readonly rescanAfterMs?: number;
-  /** Told how many unacked messages a redelivery is about to resend (metrics, logs). */
-  readonly onRedeliver?: (unacked: number) => void;
 }
 
 /**
@@ -52,11 +63,13 @@ export interface QueueDeliveryOptions {
  *   forgotten and the queue is resent from its head; clients drop duplicates by id.
  */
 export class QueueDelivery {
-  readonly #o: QueueDeliveryOptions;
+  readonly #o: QueueDeliverySettings;
+  readonly #device: DeviceAddress;
+  readonly #sink: DeliverySink;
   /** Last serverId pushed; the next read starts after it. */
   #cursor: string | undefined;
-  /** Pushed, not yet acked: serverId → frame bytes. */
-  readonly #unacked = new Map<string, number>();
+  /** Pushed, not yet acked: serverId → frame bytes (shared empty map until the first push). */
+  #unacked: Map<string, number> = NO_UNACKED;
   #unackedBytes = 0;
   #running = false;
   /** A run is due in a microtask (see `wake`). */
@@ -72,8 +85,10 @@ export class QueueDelivery {
   #rescanning = false;
   #redeliverTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: QueueDeliveryOptions) {
-    this.#o = options;
+  constructor(settings: QueueDeliverySettings, device: DeviceAddress, sink: DeliverySink) {
+    this.#o = settings;
+    this.#device = device;
+    this.#sink = sink;
   }
 
   /**
@@ -89,10 +104,10 @@ export class QueueDelivery {
     }
     if (this.#starting) return;
     this.#starting = true;
-    queueMicrotask(this.#start);
+    queueMicrotask(() => this.#start());
   }
 
-  readonly #start = (): void => {
+  #start(): void {
     this.#starting = false;
     if (this.#stopped || this.#running) return;
     this.#running = true;
@@ -105,10 +120,10 @@ export class QueueDelivery {
       (e: unknown) => {
         this.#running = false;
         this.#stopped = true;
-        this.#o.fail(e);
+        this.#sink.fail(e);
       },
     );
-  };
+  }
 
   /** The recipient acked `serverId`: room in the window again. */
   acked(serverId: string): void {
@@ -146,9 +161,9 @@ export class QueueDelivery {
     this.#redeliverTimer = setTimeout(() => {
       this.#redeliverTimer = undefined;
       if (!this.#stalled) return;
-      this.#o.onRedeliver?.(this.#unacked.size);
+      this.#sink.redelivering?.(this.#unacked.size);
       this.#stalled = false;
-      this.#unacked.clear();
+      this.#unacked = NO_UNACKED;
       this.#unackedBytes = 0;
       this.#cursor = undefined;
       this.wake();
@@ -161,7 +176,9 @@ export class QueueDelivery {
   }
 
   async #run(): Promise<void> {
-    const { storage, metrics, clock, device, sendNow } = this.#o;
+    const { storage, metrics, clock } = this.#o;
+    const device = this.#device;
+    const immediate = this.#sink.immediate;
     for (;;) {
       this.#dirty = false;
       const rescan = this.#rescanning;
@@ -195,6 +212,7 @@ export class QueueDelivery {
           pushed++;
           const body = encodeBase64(m.body);
           const size = body.length + FRAME_OVERHEAD_BYTES;
+          if (this.#unacked === NO_UNACKED) this.#unacked = new Map();
           this.#unacked.set(m.serverId, size);
           this.#unackedBytes += size;
           this.#cursor = m.serverId;
@@ -208,7 +226,7 @@ export class QueueDelivery {
             body,
             sentAt: m.createdAt,
           };
-          const sent = sendNow === undefined ? await this.#send(frame) : this.#sendNow(frame);
+          const sent = immediate ? this.#sendNow(frame) : await this.#send(frame);
           if (!sent) return;
           delivered++;
           metrics.deliveryLatency.observe(Math.max(0, clock() - m.createdAt) / 1000);
@@ -223,8 +241,7 @@ export class QueueDelivery {
         if (!this.#sentQueueEmpty) {
           this.#sentQueueEmpty = true;
           const queueEmpty: ServerFrame = { v: 1, type: 'queue-empty' };
-          const sent =
-            sendNow === undefined ? await this.#send(queueEmpty) : this.#sendNow(queueEmpty);
+          const sent = immediate ? this.#sendNow(queueEmpty) : await this.#send(queueEmpty);
           if (!sent) return;
         }
         if (!this.#dirty) return;
@@ -233,13 +250,13 @@ export class QueueDelivery {
   }
 
   #sendNow(frame: ServerFrame): boolean {
-    const sent = this.#o.sendNow!(frame);
+    const sent = this.#sink.sendNow(frame);
     if (!sent) this.#stopped = true;
     return sent;
   }
 
   async #send(frame: ServerFrame): Promise<boolean> {
-    const sent = await this.#o.send(frame);
+    const sent = await this.#sink.send(frame);
     if (!sent) this.#stopped = true;
     return sent;
   }
