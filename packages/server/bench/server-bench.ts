@@ -21,8 +21,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { build } from 'esbuild';
 import type { WebSocket } from 'ws';
+import { bundleEntry } from '../../../scripts/bundle-entry.mjs';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   newStats,
@@ -83,27 +83,14 @@ function cpuMs(pid: number): number {
 }
 
 /**
- * Bundles bench-server.ts into dist/bench (under the repository, so the modules left external
- * resolve from its node_modules): the native addon and the packages that load files or
- * workers of their own at run time stay external, as in scripts/bundle.mjs.
+ * Bundles bench-server.ts as scripts/bundle.mjs bundles the image's server, into dist/bench
+ * (under the repository, so better-sqlite3 resolves from its node_modules).
  */
-async function bundleServer(): Promise<string> {
-  const outfile = fileURLToPath(new URL('../../../dist/bench/bench-server.mjs', import.meta.url));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./bench-server.ts', import.meta.url))],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    external: ['better-sqlite3', 'mongodb', 'ioredis', 'pino', '@aws-sdk/*'],
-    // CommonJS dependencies inside an ES module bundle still call `require`.
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-  });
-  return outfile;
+function bundleServer(): Promise<string> {
+  return bundleEntry(
+    fileURLToPath(new URL('./bench-server.ts', import.meta.url)),
+    fileURLToPath(new URL('../../../dist/bench/bench-server.mjs', import.meta.url)),
+  );
 }
 
 async function startTarget(
