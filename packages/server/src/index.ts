@@ -6,7 +6,6 @@ export { loadConfig, ConfigError, DEFAULT_CONFIG, databaseFile, type Config } fr
 export { startServer, composeServer, type RunningServer, type ServerDeps } from './server.ts';
 export { runUntilSignal } from './run.ts';
 export { createLogger } from './logger.ts';
-export { SERVER_NODE_FLAGS } from './node-flags.ts';
 export {
   ServerError,
   isServerError,

@@ -94,6 +94,16 @@ async function core(maxUnacked = 100, sender: FakeSender = new FakeSender()) {
   return { chat, sender, principal, storage };
 }
 
+const ack = (frame: ServerFrame | undefined) =>
+  JSON.stringify({ v: 1, type: 'ack', serverId: (frame as { serverId: string }).serverId });
+
+/** Acked deletions are batched lazily (≤ 20 ms): polls, bounded, until the queue is empty. */
+async function untilQueueEmpty(storage: SqliteStorage): Promise<void> {
+  for (let i = 0; i < 100 && (await storage.countQueuedMessages()) > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const send = (id: string, to = 'bob') =>
   JSON.stringify({ v: 1, type: 'send', id, to, deviceId: 1, body: 'AAAA' });
 
@@ -110,14 +120,8 @@ describe('chat core over a fake transport', () => {
     const pushed = sender.framesOf('B').find((f) => f.type === 'message');
     expect(pushed).toMatchObject({ id: 'm1', from: 'alice', fromDevice: 1, body: 'AAAA' });
     expect(await storage.countQueuedMessages()).toBe(1);
-    await chat.onFrame(
-      'B',
-      JSON.stringify({ v: 1, type: 'ack', serverId: (pushed as { serverId: string }).serverId }),
-    );
-    // The deletion is batched lazily (≤ 20 ms): poll, bounded.
-    for (let i = 0; i < 100 && (await storage.countQueuedMessages()) > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await chat.onFrame('B', ack(pushed));
+    await untilQueueEmpty(storage);
     expect(await storage.countQueuedMessages()).toBe(0);
   });
 
@@ -184,15 +188,8 @@ describe.each([
     }
     const pushed = sender.framesOf('B').filter((f) => f.type === 'message');
     expect(pushed.map((f) => (f as { id: string }).id)).toEqual(ids);
-    for (const f of pushed) {
-      await chat.onFrame(
-        'B',
-        JSON.stringify({ v: 1, type: 'ack', serverId: (f as { serverId: string }).serverId }),
-      );
-    }
-    for (let i = 0; i < 100 && (await storage.countQueuedMessages()) > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    for (const f of pushed) await chat.onFrame('B', ack(f));
+    await untilQueueEmpty(storage);
     expect(await storage.countQueuedMessages()).toBe(0);
   });
 });

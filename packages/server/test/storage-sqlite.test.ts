@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
@@ -25,6 +25,17 @@ runStorageContract('sqlite', async () => {
   };
 });
 
+/** A database file migrated only up to `version`, holding the rows `sql` inserts. */
+async function databaseAt(version: number, sql: string): Promise<{ file: string; dir: string }> {
+  const { dir, file } = await tempFile();
+  await mkdir(dirname(file), { recursive: true });
+  const raw = new DatabaseConstructor(file);
+  migrate(raw, MIGRATIONS.slice(0, version));
+  raw.exec(sql);
+  raw.close();
+  return { dir, file };
+}
+
 describe('sqlite adapter specifics', () => {
   it('keeps committed data across reopen, in WAL mode at the newest schema', async () => {
     const { dir, file } = await tempFile();
@@ -45,17 +56,14 @@ describe('sqlite adapter specifics', () => {
   });
 
   it('backfills the sender name of messages queued before migration 0004', async () => {
-    const { dir, file } = await tempFile();
-    try {
-      await new SqliteStorage({ file }).close(); // creates the directory
-      await rm(file);
-      const raw = new DatabaseConstructor(file);
-      migrate(raw, MIGRATIONS.slice(0, 3));
-      raw.exec(`INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
+    const { dir, file } = await databaseAt(
+      3,
+      `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
         INSERT INTO devices (account_id, device_id, created_at) VALUES (2, 1, 1);
         INSERT INTO messages (recipient_account_id, recipient_device_id, sender_account_id,
-          sender_device_id, client_id, body, created_at) VALUES (2, 1, 1, 3, 'c1', x'01', 5);`);
-      raw.close();
+          sender_device_id, client_id, body, created_at) VALUES (2, 1, 1, 3, 'c1', x'01', 5);`,
+    );
+    try {
       const storage = new SqliteStorage({ file });
       const [message] = await storage.listMessages({ accountId: '2', deviceId: 1 }, undefined, 10);
       expect(message).toMatchObject({ senderUsername: 'alice', senderDeviceId: 3, clientId: 'c1' });
@@ -66,19 +74,16 @@ describe('sqlite adapter specifics', () => {
   });
 
   it('dedupes across migration 0005: old rows still match, new ones get theirs by trigger', async () => {
-    const { dir, file } = await tempFile();
-    try {
-      await new SqliteStorage({ file }).close(); // creates the directory
-      await rm(file);
-      const raw = new DatabaseConstructor(file);
-      migrate(raw, MIGRATIONS.slice(0, 4));
-      raw.exec(`INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
+    const { dir, file } = await databaseAt(
+      4,
+      `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
         INSERT INTO devices (account_id, device_id, created_at) VALUES (1, 1, 1), (2, 1, 1);
         INSERT INTO messages (server_id, recipient_account_id, recipient_device_id,
           sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
           VALUES (7, 2, 1, 1, 1, 'old', x'01', 5, 'alice');
-        INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'old', 7, 5);`);
-      raw.close();
+        INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'old', 7, 5);`,
+    );
+    try {
       const storage = new SqliteStorage({ file });
       const send = (clientId: string) =>
         storage.enqueueMessage(

@@ -43,17 +43,14 @@ export class ChatService {
   readonly #byDevice = new Map<string, string>();
   readonly #unsubscribe: () => void;
   #draining = false;
-  /** The sender can send synchronously (see ImmediateSender): no promise per answer. */
-  readonly #immediate: boolean;
-  /** Shared by every connection (see Connection). */
+  /** Shared by every connection (see Connection); `immediate`: no promise per answer. */
   readonly #host: ConnectionHost;
 
   constructor(options: ChatServiceOptions) {
     this.#o = options;
-    this.#immediate = isImmediateSender(options.sender);
     this.#host = {
       sender: options.sender,
-      immediate: this.#immediate,
+      immediate: isImmediateSender(options.sender),
       log: options.log,
       delivery: {
         storage: options.storage,
@@ -244,7 +241,7 @@ export class ChatService {
     frame: ClientFrame,
     finish: () => void,
   ): void {
-    if (this.#immediate) {
+    if (this.#host.immediate) {
       try {
         connection.sendNow(answer);
       } catch (e) {

@@ -17,7 +17,7 @@ interface PendingWrite {
 
 /**
  * Group commit. Every write is queued and all writes queued during one turn of the event loop
- * commit in a single transaction, so one fsync (synchronous=FULL) covers the whole batch
+ * commit in a single transaction, so one sync to disk covers the whole batch
  * instead of one per message. Each write runs inside its own savepoint (unless it declares it
  * does not need one): a write that throws is rolled back and rejected alone, the rest of the
  * batch still commits. A promise resolves only once its data is durable, so callers may ack
