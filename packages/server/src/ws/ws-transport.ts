@@ -96,13 +96,16 @@ export class WsTransport implements ImmediateSender {
 
   /**
    * A group commit answers many frames of the same socket at once (its `sent` acks, its
-   * deliveries). Unbuffered, each `ws.send` is its own writev syscall; corked until the end of
-   * this event-loop turn, a socket's frames leave in one. `bufferedAmount` counts corked bytes,
-   * so the slow-consumer check above still sees them.
+   * deliveries). Unbuffered, each `ws.send` is its own writev syscall; corked until the task
+   * that sends them is done (the commit, the sync's completion, with their promise
+   * callbacks), a socket's frames leave in one. Not until `setImmediate`: a commit runs in the
+   * check phase, so its deliveries would wait for the whole next poll phase. `bufferedAmount`
+   * counts corked bytes, so the slow-consumer check above still sees them.
    */
   #cork(tcp: Duplex): void {
     if (this.#corked.has(tcp)) return;
-    if (this.#corked.size === 0) setImmediate(this.#uncorkAll);
+    // nextTick runs once the current task and its microtasks are done, before any I/O.
+    if (this.#corked.size === 0) process.nextTick(this.#uncorkAll);
     tcp.cork();
     this.#corked.add(tcp);
   }
