@@ -1,7 +1,8 @@
 /**
- * QueueDelivery's recovery timers, on a real SQLite queue: redelivery of a window whose acks
- * never come back here, and rescans for messages that commit behind the cursor (several
- * writers). Both keep delivery at-least-once; clients drop duplicates by id.
+ * QueueDelivery on a real SQLite queue: its recovery timers (redelivery of a window whose acks
+ * never come back here, rescans for messages that commit behind the cursor, with several
+ * writers), which keep delivery at-least-once (clients drop duplicates by id); and the direct
+ * push of a message this process just stored (`offer`), which must never overtake an older one.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import type { ServerFrame } from '../src/chat/frames.ts';
 import { QueueDelivery } from '../src/chat/queue-delivery.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
-import type { DeviceAddress, Storage } from '../src/storage/types.ts';
+import type { DeviceAddress, Storage, StoredMessage } from '../src/storage/types.ts';
 import { tempDir } from './harness.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -30,7 +31,9 @@ class PartlyVisible {
   }
 }
 
-async function setup(options: { maxUnacked?: number; redeliverAfterMs?: number } = {}) {
+async function setup(
+  options: { maxUnacked?: number; redeliverAfterMs?: number; immediate?: boolean } = {},
+) {
   const dir = await tempDir();
   const storage = new SqliteStorage({ file: join(dir, 'db.sqlite') });
   cleanups.push(async () => {
@@ -45,20 +48,21 @@ async function setup(options: { maxUnacked?: number; redeliverAfterMs?: number }
     deviceId: await storage.createDevice(bob.accountId, 0, 4),
   };
   let n = 0;
-  const enqueue = async () => {
-    const { serverId } = await storage.enqueueMessage(
-      {
-        recipient: device,
-        senderAccountId: alice.accountId,
-        senderUsername: 'alice',
-        senderDeviceId: 1,
-        clientId: `m${n++}`,
-        body: new Uint8Array([1, 2, 3]),
-        createdAt: 0,
-      },
-      1000,
-    );
-    return serverId;
+  /** Stores the next message; resolves with its server id. */
+  const enqueue = async () => (await enqueueStored()).serverId;
+  /** Stores the next message; resolves with it as stored (what a writer can offer). */
+  const enqueueStored = async (): Promise<StoredMessage> => {
+    const message = {
+      recipient: device,
+      senderAccountId: alice.accountId,
+      senderUsername: 'alice',
+      senderDeviceId: 1,
+      clientId: `m${n++}`,
+      body: new Uint8Array([1, 2, 3]),
+      createdAt: 0,
+    };
+    const { serverId } = await storage.enqueueMessage(message, 1000);
+    return { ...message, serverId };
   };
   const view = new PartlyVisible(storage);
   const frames: ServerFrame[] = [];
@@ -74,13 +78,15 @@ async function setup(options: { maxUnacked?: number; redeliverAfterMs?: number }
     },
     device,
     {
-      immediate: false,
+      immediate: options.immediate ?? false,
       send: (frame) => {
         frames.push(frame);
         return Promise.resolve(true);
       },
-      sendNow: () => {
-        throw new Error('not an immediate sink');
+      sendNow: (frame) => {
+        if (options.immediate !== true) throw new Error('not an immediate sink');
+        frames.push(frame);
+        return true;
       },
       fail: (e) => {
         throw e;
@@ -90,7 +96,7 @@ async function setup(options: { maxUnacked?: number; redeliverAfterMs?: number }
   cleanups.push(() => Promise.resolve(delivery.stop()));
   const pushedIds = () =>
     frames.flatMap((f) => (f.type === 'message' ? [(f as { id: string }).id] : []));
-  return { storage, device, enqueue, view, delivery, frames, pushedIds };
+  return { storage, device, enqueue, enqueueStored, view, delivery, frames, pushedIds };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,5 +158,64 @@ describe('queue delivery recovery', () => {
     const reads = view.reads;
     await sleep(150);
     expect(view.reads).toBe(reads);
+  });
+});
+
+describe('direct push of a message this process stored (offer)', () => {
+  const caughtUp = async (t: Awaited<ReturnType<typeof setup>>) => {
+    t.delivery.wake();
+    await until(() => t.frames.some((f) => f.type === 'queue-empty'), 'queue-empty');
+  };
+
+  it('pushes it at once, without reading it back, when nothing older waits', async () => {
+    const t = await setup({ immediate: true });
+    await caughtUp(t);
+    const reads = t.view.reads;
+    const m0 = await t.enqueueStored();
+    t.delivery.offer(m0);
+    expect(t.pushedIds()).toEqual(['m0']); // synchronously
+    const m1 = await t.enqueueStored();
+    t.delivery.offer(m1);
+    expect(t.pushedIds()).toEqual(['m0', 'm1']);
+    await sleep(20);
+    expect(t.view.reads).toBe(reads);
+    // The window counts it: acking it is what frees room.
+    t.delivery.acked(m0.serverId);
+    t.delivery.acked(m1.serverId);
+  });
+
+  it('reads the queue instead before the backlog is sent, and for a sink that is not immediate', async () => {
+    for (const immediate of [true, false]) {
+      const t = await setup({ immediate });
+      await t.enqueueStored(); // m0
+      const m1 = await t.enqueueStored();
+      t.delivery.offer(m1); // connected, backlog not read yet: m0 must come first
+      await until(() => t.frames.some((f) => f.type === 'queue-empty'), 'queue-empty');
+      expect(t.pushedIds()).toEqual(['m0', 'm1']);
+      if (!immediate) {
+        const m2 = await t.enqueueStored();
+        t.delivery.offer(m2);
+        await until(() => t.pushedIds().length === 3, 'read, not pushed');
+      }
+    }
+  });
+
+  it('never lets a later offer overtake one that had to wait (full window)', async () => {
+    const t = await setup({ immediate: true, maxUnacked: 1 });
+    await caughtUp(t);
+    const m0 = await t.enqueueStored();
+    t.delivery.offer(m0);
+    const m1 = await t.enqueueStored();
+    t.delivery.offer(m1); // window full: waits for a read
+    await sleep(10);
+    expect(t.pushedIds()).toEqual(['m0']);
+    t.delivery.acked(m0.serverId);
+    const m2 = await t.enqueueStored();
+    t.delivery.offer(m2); // a read is due (m1): m2 must not jump ahead
+    await until(() => t.pushedIds().length === 2, 'm1');
+    expect(t.pushedIds()).toEqual(['m0', 'm1']);
+    t.delivery.acked(m1.serverId);
+    await until(() => t.pushedIds().length === 3, 'm2');
+    expect(t.pushedIds()).toEqual(['m0', 'm1', 'm2']);
   });
 });

@@ -60,10 +60,11 @@ export class ChatService {
         maxUnackedBytes: options.maxUnackedBytes ?? MAX_UNACKED_DELIVERY_BYTES,
       },
     };
-    this.#unsubscribe = options.fanOut.subscribe((device) => {
+    this.#unsubscribe = options.fanOut.subscribe((device, message) => {
       const id = this.#byDevice.get(deviceKey(device));
       const connection = id === undefined ? undefined : this.#connections.get(id);
-      connection?.delivery.wake();
+      if (message === undefined) connection?.delivery.wake();
+      else connection?.delivery.offer(message);
     });
   }
 

@@ -143,14 +143,24 @@ export class MessageService {
    */
   commit(prepared: PreparedMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
     const { recipientUsername, ...message } = prepared;
-    // The recipient is woken as soon as the message is readable; the sender's ack (the
+    // The recipient is woken as soon as the message is readable, and handed the message so a
+    // connection in this process can push it without reading it back; the sender's ack (the
     // promise) still waits until it is durable. Delivering a message that a power cut could
     // still take back is safe: its sender got no ack, retries with the same id, and the
     // recipient drops the second copy by id (DESIGN, delivery semantics).
     const wake = (result: EnqueueResult) => {
-      if (!result.duplicate) {
-        this.#o.fanOut.publish({ ...message.recipient, username: recipientUsername });
-      }
+      if (result.duplicate) return;
+      this.#o.fanOut.publish(
+        { ...message.recipient, username: recipientUsername },
+        {
+          serverId: result.serverId,
+          senderUsername: message.senderUsername,
+          senderDeviceId: message.senderDeviceId,
+          clientId: message.clientId,
+          body: message.body,
+          createdAt: message.createdAt,
+        },
+      );
     };
     let stored: Promise<EnqueueResult>;
     try {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { encodeBase64 } from '../encoding.ts';
 import type { Metrics } from '../metrics.ts';
-import type { DeviceAddress, Storage } from '../storage/types.ts';
+import type { DeviceAddress, Storage, StoredMessage } from '../storage/types.ts';
 import type { ServerFrame } from './frames.ts';
 
 /** Ids, names and JSON punctuation of a `message` frame besides its body (an upper bound). */
@@ -48,10 +48,11 @@ export interface QueueDeliverySettings {
 }
 
 /**
- * Delivery of one device's durable queue over one connection. It always reads storage, never
- * trusts a notification's content: on connect it sends the backlog, then `queue-empty`, and
+ * Delivery of one device's durable queue over one connection. It reads storage, never trusts
+ * a notification from elsewhere: on connect it sends the backlog, then `queue-empty`, and
  * every `wake()` (a message arrived, an ack freed room) reads on from its cursor, in queue
- * order. At most `maxUnacked` messages / `maxUnackedBytes` are pushed and unacked at once,
+ * order. The one shortcut: a message this process has just stored can be pushed as it is
+ * (`offer`) when there is nothing older left to read. At most `maxUnacked` messages / `maxUnackedBytes` are pushed and unacked at once,
  * so a reader that stops reading stalls its delivery instead of growing buffers.
  *
  * Two timers keep delivery at-least-once when storage or acks are shared by several nodes:
@@ -105,6 +106,32 @@ export class QueueDelivery {
     if (this.#starting) return;
     this.#starting = true;
     queueMicrotask(() => this.#start());
+  }
+
+  /**
+   * A message this process just stored for the device. Pushed at once, without reading it
+   * back, when delivery is idle and caught up: queue-empty was sent, no read is due or under
+   * way (so nothing older is waiting), the window has room, and the sender is immediate.
+   * Otherwise it is read from the queue like any other (`wake`); since that sets a read due,
+   * every later offer waits for the read too, which keeps the queue's order.
+   */
+  offer(message: StoredMessage): void {
+    if (
+      this.#stopped ||
+      this.#running ||
+      this.#starting ||
+      !this.#sentQueueEmpty ||
+      !this.#sink.immediate ||
+      !this.#windowOpen()
+    ) {
+      this.wake();
+      return;
+    }
+    if (!this.#sendNow(this.#frame(message))) return;
+    this.#o.metrics.messagesDelivered.inc();
+    this.#o.metrics.deliveryLatency.observe(
+      Math.max(0, this.#o.clock() - message.createdAt) / 1000,
+    );
   }
 
   #start(): void {
@@ -210,22 +237,7 @@ export class QueueDelivery {
             break;
           }
           pushed++;
-          const body = encodeBase64(m.body);
-          const size = body.length + FRAME_OVERHEAD_BYTES;
-          if (this.#unacked === NO_UNACKED) this.#unacked = new Map();
-          this.#unacked.set(m.serverId, size);
-          this.#unackedBytes += size;
-          this.#cursor = m.serverId;
-          const frame: ServerFrame = {
-            v: 1,
-            type: 'message',
-            serverId: m.serverId,
-            id: m.clientId,
-            from: m.senderUsername,
-            fromDevice: m.senderDeviceId,
-            body,
-            sentAt: m.createdAt,
-          };
+          const frame = this.#frame(m);
           const sent = immediate ? this.#sendNow(frame) : await this.#send(frame);
           if (!sent) return;
           delivered++;
@@ -247,6 +259,26 @@ export class QueueDelivery {
         if (!this.#dirty) return;
       }
     }
+  }
+
+  /** Counts `m` as pushed (window, cursor) and builds its frame. */
+  #frame(m: StoredMessage): ServerFrame {
+    const body = encodeBase64(m.body);
+    const size = body.length + FRAME_OVERHEAD_BYTES;
+    if (this.#unacked === NO_UNACKED) this.#unacked = new Map();
+    this.#unacked.set(m.serverId, size);
+    this.#unackedBytes += size;
+    this.#cursor = m.serverId;
+    return {
+      v: 1,
+      type: 'message',
+      serverId: m.serverId,
+      id: m.clientId,
+      from: m.senderUsername,
+      fromDevice: m.senderDeviceId,
+      body,
+      sentAt: m.createdAt,
+    };
   }
 
   #sendNow(frame: ServerFrame): boolean {

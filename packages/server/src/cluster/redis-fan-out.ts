@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { FanOut, Recipient } from '../chat/fan-out.ts';
+import type { FanOut, FanOutListener, Recipient } from '../chat/fan-out.ts';
 import { redactUrl } from '../redact-url.ts';
-import type { DeviceAddress } from '../storage/types.ts';
+import type { DeviceAddress, StoredMessage } from '../storage/types.ts';
 
 /** Deletes the registry entry only if it still names this node (another may have taken over). */
 const DELETE_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -43,7 +43,7 @@ export class RedisFanOut implements FanOut {
   readonly #commands: Redis;
   readonly #subscriber: Redis;
   readonly #log: Logger;
-  readonly #listeners = new Set<(recipient: Recipient) => void>();
+  readonly #listeners = new Set<FanOutListener>();
   /** Devices whose live connection this node holds → how to close it. */
   readonly #local = new Map<string, () => void>();
 
@@ -95,9 +95,9 @@ export class RedisFanOut implements FanOut {
     return fanOut;
   }
 
-  publish(recipient: Recipient): void {
+  publish(recipient: Recipient, message?: StoredMessage): void {
     if (this.#local.has(deviceKey(recipient))) {
-      this.#emit(recipient);
+      this.#emit(recipient, message);
       return;
     }
     this.#run('publish', async () => {
@@ -108,7 +108,7 @@ export class RedisFanOut implements FanOut {
     });
   }
 
-  subscribe(listener: (recipient: Recipient) => void): () => void {
+  subscribe(listener: FanOutListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -140,8 +140,9 @@ export class RedisFanOut implements FanOut {
     await Promise.allSettled([this.#subscriber.quit(), this.#commands.quit()]);
   }
 
-  #emit(recipient: Recipient): void {
-    for (const listener of this.#listeners) listener(recipient);
+  /** `message` only from this process's own publish: other nodes send no content. */
+  #emit(recipient: Recipient, message?: StoredMessage): void {
+    for (const listener of this.#listeners) listener(recipient, message);
   }
 
   async #send(node: string, message: NodeMessage): Promise<void> {
