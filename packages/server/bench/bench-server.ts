@@ -5,7 +5,7 @@
  * hashing (login speed is not what is measured), no rate limits, a fresh temp data dir, and
  * SQLITE_SYNCHRONOUS as given (default FULL: every message fsynced before its ack).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
@@ -33,11 +33,12 @@ if (mode === 'relay') {
   process.stdout.write(`READY ${url}\n`);
   process.once('SIGINT', () => process.exit(0));
 } else if (mode === 'full') {
+  const dataDir = mkdtempSync(join(tmpdir(), 'susurro-bench-'));
   const server = await startServer(
     {
       ...DEFAULT_CONFIG,
       port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'susurro-bench-')),
+      dataDir,
       logLevel: 'warn',
       scryptLog2N: 10,
       sqliteSynchronous: process.env.SQLITE_SYNCHRONOUS === 'NORMAL' ? 'NORMAL' : 'FULL',
@@ -52,8 +53,12 @@ if (mode === 'relay') {
     { log: createLogger('warn') },
   );
   process.stdout.write(`READY ${server.url}\n`);
+  // A run leaves tens of MB of queue and dedupe rows: gone with the process.
   process.once('SIGINT', () => {
-    void server.close().then(() => process.exit(0));
+    void server.close().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
   });
 } else {
   process.stderr.write('usage: bench-server.ts full|relay\n');

@@ -6,11 +6,13 @@
  *
  * Both targets run as the container image runs the server: one esbuild bundle (no TypeScript
  * loader thread sharing the pinned core) under the chat service's V8 flags (node-flags.ts).
- * Before each measured phase both processes collect their garbage, so one phase's leftovers
- * (the saturation run leaves ~100 MB) do not land a full GC in the next one's window.
+ * Both run for the whole benchmark, so their fixed-rate phases can alternate (see
+ * measureLoad); a target that is not being measured is idle. Before each measured phase the
+ * server collects its garbage, so one phase's leftovers (the saturation run leaves ~100 MB) do
+ * not land a full GC in the next one's window.
  *
  *   node --import tsx packages/server/bench/server-bench.ts
- *   BENCH_CLIENTS=100 BENCH_SECONDS=5 BENCH_IDLE=19000 … (defaults below)
+ *   BENCH_CLIENTS=100 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_IDLE=19000 … (defaults below)
  *   BENCH_TARGETS=full (one target alone, e.g. to profile); BENCH_PROFILE=dir (V8 CPU
  *   profile of each server); BENCH_SERVER_FLAGS="--trace-gc" (more node flags for the
  *   servers, whose stdout is then shown)
@@ -20,7 +22,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { bundleEntry } from '../../../scripts/bundle-entry.mjs';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
@@ -40,6 +42,7 @@ const N = Number(process.env.BENCH_CLIENTS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const IDLE = Number(process.env.BENCH_IDLE ?? 19_000);
 const RATES = (process.env.BENCH_RATES ?? '5000,10000').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW = 32; // outstanding messages per sender in the saturation run
 const BODY = Buffer.alloc(256, 7).toString('base64');
 const DEVICES_PER_ACCOUNT = 16; // MAX_DEVICES_PER_ACCOUNT
@@ -167,8 +170,13 @@ async function saturate(clients: WebSocket[], target: Target, stats: Stats, pid:
   return { rate, cpuPerMessageUs };
 }
 
-/** Sends at a fixed aggregate rate; latency counted from each message's scheduled time. */
-async function fixedRate(clients: WebSocket[], target: Target, stats: Stats, rate: number) {
+/**
+ * Sends at a fixed aggregate rate for SECONDS (after a second of warm-up). Returns every
+ * latency (ms, counted from each message's scheduled time), the share of its core the server
+ * used, and how late this load generator's own timers ran (if it lags, latencies are its).
+ */
+async function fixedRate(target: Running, rate: number) {
+  const { clients, stats, pid } = target;
   let seq = 0;
   let scheduled = 0;
   const t0 = performance.now();
@@ -182,15 +190,20 @@ async function fixedRate(clients: WebSocket[], target: Target, stats: Stats, rat
   }, 1);
   await sleep(1000);
   stats.latencies = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const cpu0 = cpuMs(pid);
+  const wall0 = performance.now();
   stats.recording = true;
   await sleep(SECONDS * 1000);
   stats.recording = false;
+  const busy = (cpuMs(pid) - cpu0) / (performance.now() - wall0);
+  loopDelay.disable();
   clearInterval(tick);
   await waitDrained(stats);
-  const sorted = stats.latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-  return { p50: q(0.5), p99: q(0.99), samples: sorted.length };
+  const latencies = stats.latencies;
+  stats.latencies = [];
+  return { latencies, busy, loadDelayP99: loopDelay.percentile(99) / 1e6 };
 }
 
 /** Opens `count` idle sockets (full: authenticated devices), numbered from `first`. */
@@ -233,50 +246,125 @@ async function idleCost(target: Target, pid: number, count: number) {
   };
 }
 
-async function measure(kind: TargetKind, script: string) {
+interface Running extends Target {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly stats: Stats;
+  readonly clients: WebSocket[];
+}
+
+/** Starts a target pinned to core 0, with N registered clients connected. */
+async function start(kind: TargetKind, script: string): Promise<Running> {
   const { target, child } = await startTarget(kind, script);
-  const pid = child.pid!;
-  try {
-    const stats = newStats(N);
-    await pool(N, 8, (i) => register(target, `bench_${i}`));
-    const clients = new Array<WebSocket>(N);
-    await pool(N, 16, async (i) => {
-      clients[i] = await open(target, await socketUrl(target, i, `bench_${i}`), stats);
-    });
-    await collect(pid);
-    const { rate: saturated, cpuPerMessageUs } = await saturate(clients, target, stats, pid);
-    const fixed = [];
-    for (const rate of RATES) {
-      await collect(pid);
-      fixed.push({ rate, ...(await fixedRate(clients, target, stats, rate)) });
+  const stats = newStats(N);
+  await pool(N, 8, (i) => register(target, `bench_${i}`));
+  const clients = new Array<WebSocket>(N);
+  await pool(N, 16, async (i) => {
+    clients[i] = await open(target, await socketUrl(target, i, `bench_${i}`), stats);
+  });
+  return { ...target, child, pid: child.pid!, stats, clients };
+}
+
+async function stop(target: Running): Promise<void> {
+  for (const ws of target.clients) ws.terminate();
+  // SIGINT lets a profiling child write its profile (and the full server remove its data
+  // directory); SIGKILL if it lingers.
+  target.child.kill('SIGINT');
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, 5000);
+    target.child.once('exit', () => resolve(clearTimeout(timer)));
+  });
+  target.child.kill('SIGKILL');
+}
+
+const quantile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+
+/**
+ * Everything but the idle-socket phase, for all targets. The fixed-rate phases run in ROUNDS
+ * rounds that alternate the targets (ABBA…), each target's latencies pooled over its rounds:
+ * this machine's hiccups (a few ms of host steal, now and then tens) come and go over
+ * minutes, and back-to-back phases compare like with like where whole runs one after the
+ * other did not.
+ */
+async function measureLoad(targets: Running[]) {
+  const results = new Map<
+    Running,
+    {
+      saturated: number;
+      cpuPerMessageUs: number;
+      fixed: Map<number, { latencies: number[]; busy: number[]; loadDelayP99: number[] }>;
     }
-    const idle = await idleCost(target, pid, IDLE);
-    for (const ws of clients) ws.terminate();
-    return { kind, saturated, cpuPerMessageUs, fixed, idle, errors: stats.errors };
-  } finally {
-    // SIGINT lets a profiling child write its profile; SIGKILL if it lingers.
-    child.kill('SIGINT');
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      child.once('exit', () => resolve(clearTimeout(timer)));
-    });
-    child.kill('SIGKILL');
+  >();
+  for (const target of targets) {
+    process.stderr.write(`saturating ${target.kind}…\n`);
+    await collect(target.pid);
+    const { rate, cpuPerMessageUs } = await saturate(
+      target.clients,
+      target,
+      target.stats,
+      target.pid,
+    );
+    results.set(target, { saturated: rate, cpuPerMessageUs, fixed: new Map() });
   }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const rate of RATES) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of order) {
+        await collect(target.pid);
+        const phase = await fixedRate(target, rate);
+        const fixed = results.get(target)!.fixed;
+        const pooled = fixed.get(rate) ?? { latencies: [], busy: [], loadDelayP99: [] };
+        pooled.latencies.push(...phase.latencies);
+        pooled.busy.push(phase.busy);
+        pooled.loadDelayP99.push(phase.loadDelayP99);
+        fixed.set(rate, pooled);
+        const sorted = phase.latencies.sort((a, b) => a - b);
+        process.stderr.write(
+          `round ${round + 1}/${ROUNDS} ${target.kind} @${rate}/s: p50 ${quantile(sorted, 0.5).toFixed(2)} ms, ` +
+            `p99 ${quantile(sorted, 0.99).toFixed(2)} ms, server busy ${(100 * phase.busy).toFixed(0)} %, ` +
+            `load-generator timer lag p99 ${phase.loadDelayP99.toFixed(1)} ms\n`,
+        );
+      }
+    }
+  }
+  return targets.map((target) => {
+    const r = results.get(target)!;
+    const fixed = RATES.map((rate) => {
+      const pooled = r.fixed.get(rate)!;
+      const sorted = pooled.latencies.sort((a, b) => a - b);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      return {
+        rate,
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
+        busy: mean(pooled.busy),
+        loadDelayP99: Math.max(...pooled.loadDelayP99),
+      };
+    });
+    return { kind: target.kind, saturated: r.saturated, cpuPerMessageUs: r.cpuPerMessageUs, fixed };
+  });
 }
 
 pin(process.pid, 1);
 const script = await bundleServer();
-const results = [];
 const kinds = (process.env.BENCH_TARGETS ?? 'relay,full').split(',');
-if (kinds.some((k) => k !== 'relay' && k !== 'full')) {
+if (kinds.some((k) => k !== 'relay' && k !== 'full') || new Set(kinds).size !== kinds.length) {
   process.stderr.write(
-    `BENCH_TARGETS: a comma-separated list of relay, full (got ${kinds.join(',')})\n`,
+    `BENCH_TARGETS: a comma-separated list of relay, full, each at most once (got ${kinds.join(',')})\n`,
   );
   process.exit(2);
 }
-for (const kind of kinds) {
-  process.stderr.write(`measuring ${kind}…\n`);
-  results.push(await measure(kind as TargetKind, script));
+const running: Running[] = [];
+for (const kind of kinds) running.push(await start(kind as TargetKind, script));
+const load = await measureLoad(running);
+const results = [];
+for (const [i, target] of running.entries()) {
+  // One at a time, alone: RSS is read per process, but opening 19k sockets is busy work.
+  process.stderr.write(`idle sockets: ${target.kind}…\n`);
+  const idle = await idleCost(target, target.pid, IDLE);
+  await stop(target);
+  results.push({ ...load[i]!, idle, errors: target.stats.errors });
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
@@ -284,22 +372,31 @@ const header = [
   'target',
   'saturated msg/s',
   'server CPU / msg',
-  ...RATES.flatMap((r) => [`p50 @${r / 1000}k/s`, `p99 @${r / 1000}k/s`]),
+  ...RATES.flatMap((r) => [
+    `p50 @${r / 1000}k/s`,
+    `p99 @${r / 1000}k/s`,
+    `server busy @${r / 1000}k/s`,
+  ]),
   'RSS / idle conn',
 ];
 const rows = results.map((r) => [
   r.kind === 'full' ? 'full stack (auth + fsync + ack)' : 'bare ws relay',
   Math.round(r.saturated).toLocaleString('en-US'),
   `${r.cpuPerMessageUs.toFixed(0)} µs`,
-  ...r.fixed.flatMap((f) => [ms(f.p50), ms(f.p99)]),
+  ...r.fixed.flatMap((f) => [ms(f.p50), ms(f.p99), `${(100 * f.busy).toFixed(0)} %`]),
   `${r.idle.perConnectionKiB.toFixed(1)} KiB (${r.idle.opened} conns)`,
 ]);
 const table = [header, header.map(() => '---'), ...rows]
   .map((cells) => `| ${cells.join(' | ')} |`)
   .join('\n');
 process.stdout.write(
-  `\n${N} clients, 256-byte envelopes, ${SECONDS} s per phase, server on core 0, load on core 1\n\n${table}\n\n`,
+  `\n${N} clients, 256-byte envelopes, server on core 0, load on core 1; fixed rates: ` +
+    `${ROUNDS} alternating rounds of ${SECONDS} s per target, latencies pooled\n\n${table}\n\n`,
 );
+const lag = results
+  .map((r) => `${r.kind} ${Math.max(...r.fixed.map((f) => f.loadDelayP99)).toFixed(1)} ms`)
+  .join(', ');
+process.stdout.write(`load-generator timer lag p99 (worst phase): ${lag}\n`);
 const relay = results.find((r) => r.kind === 'relay');
 const full = results.find((r) => r.kind === 'full');
 if (relay && full) {
