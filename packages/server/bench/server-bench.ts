@@ -19,13 +19,9 @@
  *
  * Bounded: every phase runs for a fixed time, every wait has a timeout.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
-import { bundleEntry } from '../../../scripts/bundle-entry.mjs';
-import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   newStats,
   open,
@@ -37,6 +33,16 @@ import {
   type Target,
   type TargetKind,
 } from './load-clients.ts';
+import {
+  bundleServer,
+  collect,
+  cpuMs,
+  pin,
+  rssKiB,
+  sleep,
+  startServer,
+  stopServer,
+} from './server-process.ts';
 
 const N = Number(process.env.BENCH_CLIENTS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -46,95 +52,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW = 32; // outstanding messages per sender in the saturation run
 const BODY = Buffer.alloc(256, 7).toString('base64');
 const DEVICES_PER_ACCOUNT = 16; // MAX_DEVICES_PER_ACCOUNT
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function pin(pid: number, core: number): void {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    process.stderr.write(`(taskset unavailable: pid ${pid} not pinned)\n`);
-  }
-}
-
-/** Asks the server to collect its garbage (SIGUSR2, see bench-server.ts), and waits for it. */
-async function collect(pid: number): Promise<void> {
-  process.kill(pid, 'SIGUSR2');
-  await sleep(500);
-}
-
-/** The young generation's resident bytes each server last reported (see bench-server.ts). */
-const youngBytes = new Map<number, number>();
-
-/**
- * Server RSS right after a full garbage collection, without the young generation: its size
- * follows the recent allocation rate, not the number of sockets (with 64 MiB semi-spaces it
- * grew by up to ~80 MB between two readings and tripled the relay's per-socket slope).
- */
-async function rssKiB(pid: number): Promise<number> {
-  await collect(pid);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return rss - Math.round((youngBytes.get(pid) ?? 0) / 1024);
-}
-
-/** CPU time (user + system, ms) the process has used so far, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 Hz on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/**
- * Bundles bench-server.ts as scripts/bundle.mjs bundles the image's server, into dist/bench
- * (under the repository, so better-sqlite3 resolves from its node_modules).
- */
-function bundleServer(): Promise<string> {
-  return bundleEntry(
-    fileURLToPath(new URL('./bench-server.ts', import.meta.url)),
-    fileURLToPath(new URL('../../../dist/bench/bench-server.mjs', import.meta.url)),
-  );
-}
-
-async function startTarget(
-  kind: TargetKind,
-  script: string,
-): Promise<{ target: Target; child: ChildProcess }> {
-  // BENCH_PROFILE=dir writes a V8 CPU profile of the server under test there.
-  const profile = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-    : [];
-  const extra = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const node = [
-    process.execPath,
-    ...SERVER_NODE_FLAGS,
-    '--expose-gc',
-    ...profile,
-    ...extra,
-    script,
-    kind,
-  ];
-  const child = spawn('taskset', ['-c', '0', ...node], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // A fixed mmap threshold returns big freed buffers (scrypt's, during logins) to the OS at
-    // once; glibc's adaptive threshold would keep them resident and blur the RSS readings.
-    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind} did not start`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /READY (\S+)/.exec(chunk.toString());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-      for (const young of chunk.toString().matchAll(/YOUNG (\d+)/g))
-        youngBytes.set(child.pid!, Number(young[1]));
-      if (extra.length > 0) process.stderr.write(chunk);
-    });
-  });
-  return { target: { kind, url }, child };
-}
 
 async function waitDrained(stats: Stats, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -255,7 +172,7 @@ interface Running extends Target {
 
 /** Starts a target pinned to core 0, with N registered clients connected. */
 async function start(kind: TargetKind, script: string): Promise<Running> {
-  const { target, child } = await startTarget(kind, script);
+  const { target, child } = await startServer(kind, script);
   const stats = newStats(N);
   await pool(N, 8, (i) => register(target, `bench_${i}`));
   const clients = new Array<WebSocket>(N);
@@ -267,14 +184,7 @@ async function start(kind: TargetKind, script: string): Promise<Running> {
 
 async function stop(target: Running): Promise<void> {
   for (const ws of target.clients) ws.terminate();
-  // SIGINT lets a profiling child write its profile (and the full server remove its data
-  // directory); SIGKILL if it lingers.
-  target.child.kill('SIGINT');
-  await new Promise((resolve) => {
-    const timer = setTimeout(resolve, 5000);
-    target.child.once('exit', () => resolve(clearTimeout(timer)));
-  });
-  target.child.kill('SIGKILL');
+  await stopServer(target.child);
 }
 
 const quantile = (sorted: number[], p: number) =>

@@ -168,20 +168,23 @@ describe('direct push of a message this process stored (offer)', () => {
   };
 
   it('pushes it at once, without reading it back, when nothing older waits', async () => {
-    const t = await setup({ immediate: true });
+    const t = await setup({ immediate: true, maxUnacked: 2 });
     await caughtUp(t);
     const reads = t.view.reads;
     const m0 = await t.enqueueStored();
     t.delivery.offer(m0);
     expect(t.pushedIds()).toEqual(['m0']); // synchronously
-    const m1 = await t.enqueueStored();
-    t.delivery.offer(m1);
+    t.delivery.offer(await t.enqueueStored());
     expect(t.pushedIds()).toEqual(['m0', 'm1']);
     await sleep(20);
     expect(t.view.reads).toBe(reads);
-    // The window counts it: acking it is what frees room.
+    // Direct pushes count in the window: a third waits until an ack frees room.
+    t.delivery.offer(await t.enqueueStored());
+    await sleep(20);
+    expect(t.pushedIds()).toEqual(['m0', 'm1']);
     t.delivery.acked(m0.serverId);
-    t.delivery.acked(m1.serverId);
+    await until(() => t.pushedIds().length === 3, 'm2 after the ack');
+    expect(t.pushedIds()).toEqual(['m0', 'm1', 'm2']);
   });
 
   it('reads the queue instead before the backlog is sent, and for a sink that is not immediate', async () => {

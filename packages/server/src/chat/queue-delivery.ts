@@ -52,8 +52,9 @@ export interface QueueDeliverySettings {
  * a notification from elsewhere: on connect it sends the backlog, then `queue-empty`, and
  * every `wake()` (a message arrived, an ack freed room) reads on from its cursor, in queue
  * order. The one shortcut: a message this process has just stored can be pushed as it is
- * (`offer`) when there is nothing older left to read. At most `maxUnacked` messages / `maxUnackedBytes` are pushed and unacked at once,
- * so a reader that stops reading stalls its delivery instead of growing buffers.
+ * (`offer`) when there is nothing older left to read. At most `maxUnacked` messages /
+ * `maxUnackedBytes` are pushed and unacked at once, so a reader that stops reading stalls its
+ * delivery instead of growing buffers.
  *
  * Two timers keep delivery at-least-once when storage or acks are shared by several nodes:
  * - rescan: with several writers a message can become visible *behind* the cursor (its id was
