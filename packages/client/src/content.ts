@@ -41,7 +41,15 @@ export function decodeContent(bytes: Uint8Array): Content {
   throw new ClientError('UNSUPPORTED_CONTENT', 'unknown content type or version');
 }
 
-/** 128-bit random id in hex: unguessable, and inside the server's id alphabet. */
-export function newMessageId(random: (n: number) => Uint8Array): string {
-  return Array.from(random(16), (b) => b.toString(16).padStart(2, '0')).join('');
+/**
+ * 32 hex digits, inside the server's id alphabet: the creation time in milliseconds (12 digits,
+ * as in a UUIDv7, RFC 9562 §5.7) then 80 random bits. Time first, because the server keeps a
+ * week of ids in a tree keyed by id: ids that sort by time are appended there instead of each
+ * rewriting a random page of it. The random part keeps ids unguessable and distinct; the time
+ * only tells the recipient what `sentAt` already does.
+ */
+export function newMessageId(random: (n: number) => Uint8Array, now: number): string {
+  const time = Math.max(0, Math.min(Math.floor(now), 0xffff_ffff_ffff));
+  const tail = Array.from(random(10), (b) => b.toString(16).padStart(2, '0')).join('');
+  return time.toString(16).padStart(12, '0') + tail;
 }

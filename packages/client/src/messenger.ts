@@ -170,7 +170,7 @@ export class Messenger extends Emitter<MessengerEvents> {
       }
       const to = peer.trim().toLowerCase();
       const record: MessageRecord = {
-        id: newMessageId(this.options.env.random),
+        id: newMessageId(this.options.env.random, this.now()),
         peer: to,
         direction: 'out',
         body,
@@ -280,7 +280,7 @@ export class Messenger extends Emitter<MessengerEvents> {
       const id =
         content.t === 'text'
           ? `${content.id}.${deviceId}`
-          : `${newMessageId(this.options.env.random)}.${deviceId}`;
+          : `${newMessageId(this.options.env.random, this.now())}.${deviceId}`;
       envelopes.push({ id, to, deviceId, body: toBase64(wire) });
     }
     if (record) batch.put(records.message(to, record.id), record);

@@ -1,6 +1,6 @@
 /**
- * Load-generator clients for both targets. A client's message ids carry the sender index and
- * the scheduled send time, so the receiving side measures latency with one clock.
+ * Load-generator clients for both targets. A client's message ids carry the scheduled send time
+ * and the sender index, so the receiving side measures latency with one clock.
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
@@ -96,7 +96,7 @@ export function open(target: Target, url: string, stats: Stats | undefined): Pro
       };
       if (frame.type === 'queue-empty') resolve(ws);
       else if (frame.type === 'message' && stats !== undefined) {
-        const [sender, , sentAt] = (frame.id ?? '').split('-');
+        const [sentAt, sender] = (frame.id ?? '').split('-');
         const from = Number(sender);
         stats.delivered++;
         stats.outstanding[from]!--;
@@ -122,5 +122,7 @@ export function sendFrame(
 ) {
   const to = (i + 1) % n;
   const recipient = target.kind === 'full' ? `bench_${to}` : String(to);
-  return `{"v":1,"type":"send","id":"${i}-${seq}-${at.toFixed(3)}","to":"${recipient}","deviceId":1,"body":"${body}"}`;
+  // Time first and fixed width, like the clients' ids (see `newMessageId`): they sort by time.
+  const id = `${at.toFixed(3).padStart(13, '0')}-${i}-${seq}`;
+  return `{"v":1,"type":"send","id":"${id}","to":"${recipient}","deviceId":1,"body":"${body}"}`;
 }

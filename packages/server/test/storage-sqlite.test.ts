@@ -36,6 +36,23 @@ async function databaseAt(version: number, sql: string): Promise<{ file: string;
   return { dir, file };
 }
 
+/** Sends alice (account 1) → bob (account 2, device 1) with a client id. */
+function aliceToBob(storage: SqliteStorage) {
+  return (clientId: string) =>
+    storage.enqueueMessage(
+      {
+        recipient: { accountId: '2', deviceId: 1 },
+        senderAccountId: '1',
+        senderUsername: 'alice',
+        senderDeviceId: 1,
+        clientId,
+        body: new Uint8Array([1]),
+        createdAt: 6,
+      },
+      10,
+    );
+}
+
 describe('sqlite adapter specifics', () => {
   it('keeps committed data across reopen, in WAL mode at the newest schema', async () => {
     const { dir, file } = await tempFile();
@@ -85,19 +102,7 @@ describe('sqlite adapter specifics', () => {
     );
     try {
       const storage = new SqliteStorage({ file });
-      const send = (clientId: string) =>
-        storage.enqueueMessage(
-          {
-            recipient: { accountId: '2', deviceId: 1 },
-            senderAccountId: '1',
-            senderUsername: 'alice',
-            senderDeviceId: 1,
-            clientId,
-            body: new Uint8Array([1]),
-            createdAt: 6,
-          },
-          10,
-        );
+      const send = aliceToBob(storage);
       expect(await send('old')).toEqual({ serverId: '7', duplicate: true });
       const fresh = await send('new');
       expect(fresh.duplicate).toBe(false);
@@ -105,6 +110,43 @@ describe('sqlite adapter specifics', () => {
       await storage.close();
       const check = new DatabaseConstructor(file, { readonly: true });
       expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 2 });
+      check.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps dedupe rows across migration 0006, keyed by client id first', async () => {
+    const { dir, file } = await databaseAt(
+      5,
+      `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
+        INSERT INTO devices (account_id, device_id, created_at) VALUES (1, 1, 1), (2, 1, 1);
+        INSERT INTO messages (server_id, recipient_account_id, recipient_device_id,
+          sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
+          VALUES (7, 2, 1, 1, 1, 'queued', x'01', 5, 'alice');
+        INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'acked', 3, 4);`,
+    );
+    try {
+      const storage = new SqliteStorage({ file });
+      const send = aliceToBob(storage);
+      expect(await send('queued')).toEqual({ serverId: '7', duplicate: true });
+      expect(await send('acked')).toEqual({ serverId: '3', duplicate: true });
+      const fresh = await send('new');
+      expect(await send('new')).toEqual({ serverId: fresh.serverId, duplicate: true });
+      await storage.close();
+      const check = new DatabaseConstructor(file, { readonly: true });
+      const [pk] = (
+        check.pragma('index_list(message_dedupe)') as Array<{ name: string; origin: string }>
+      ).filter((index) => index.origin === 'pk');
+      const key = check.pragma(`index_info(${pk?.name})`) as Array<{ name: string }>;
+      expect(key.map((c) => c.name)).toEqual([
+        'client_id',
+        'sender_account_id',
+        'sender_device_id',
+        'recipient_account_id',
+        'recipient_device_id',
+      ]);
+      expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 3 });
       check.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
