@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_RUN := node --import tsx
 # V8 flags of the chat service; why: packages/server/src/node-flags.ts (kept in step by a test).
-SERVER_NODE_FLAGS := --max-semi-space-size=64 --no-allocation-site-pretenuring
+SERVER_NODE_FLAGS := --max-semi-space-size=64 --no-allocation-site-pretenuring --heap-growing-percent=300 --single-threaded-gc
 
 .PHONY: install run client mock backend bundle services test test-node test-browser lint typecheck format bench system-deps
 
