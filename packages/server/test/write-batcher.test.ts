@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import DatabaseConstructor, { type Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WalSync } from '../src/storage/sqlite/wal-sync.ts';
@@ -113,6 +114,40 @@ describe('WriteBatcher with an asynchronous sync', () => {
     sync.finish();
     await settled;
     expect(done).toBe(true);
+  });
+
+  it('spaces syncs by `minSyncIntervalMs`; commits and readers do not wait for it', async () => {
+    const spaced = new WriteBatcher(db, sync, { minSyncIntervalMs: 40 });
+    const first = spaced.run(insert(1));
+    await tick();
+    expect(sync.calls).toHaveLength(1); // the first sync starts at once
+    const startedAt = performance.now();
+    sync.finish();
+    await first;
+    const second = spaced.run(insert(2));
+    const third = spaced.run(insert(3));
+    await tick();
+    expect(count()).toBe(3); // committed and readable now...
+    expect(sync.calls).toHaveLength(0); // ...synced once the interval is over
+    while (sync.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(39);
+    expect(sync.calls).toHaveLength(1); // one sync for both
+    sync.finish();
+    expect(await Promise.all([second, third])).toEqual([1, 1]);
+  });
+
+  it('`settled()` starts a spaced sync at once (shutdown does not wait for the interval)', async () => {
+    const spaced = new WriteBatcher(db, sync, { minSyncIntervalMs: 60_000 });
+    void spaced.run(insert(1));
+    await tick();
+    sync.finish();
+    void spaced.run(insert(2));
+    await tick();
+    expect(sync.calls).toHaveLength(0);
+    const settled = spaced.settled();
+    expect(sync.calls).toHaveLength(1);
+    sync.finish();
+    await settled;
   });
 
   it('a throwing `committed` listener does not undo or stall the write', async () => {
