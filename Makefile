@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_RUN := node --import tsx
 # V8 flags of the chat service; why: packages/server/src/node-flags.ts (kept in step by a test).
-SERVER_NODE_FLAGS := --max-semi-space-size=64 --no-allocation-site-pretenuring --heap-growing-percent=300 --single-threaded-gc
+SERVER_NODE_FLAGS := --max-semi-space-size=64 --no-allocation-site-pretenuring --heap-growing-percent=100 --single-threaded-gc
 
 .PHONY: install run client mock backend bundle services test test-node test-browser lint typecheck format bench system-deps
 
@@ -78,9 +78,10 @@ typecheck: install
 format: install
 	npm run --silent format
 
-## bench: protocol (and server) benchmarks; prints tables of ops/s.
+## bench: protocol, message-queue and server-load benchmarks; prints their tables.
 bench: install
 	$(NODE_RUN) packages/protocol/bench/protocol-bench.ts
+	$(NODE_RUN) packages/server/bench/queue-bench.ts
 	$(NODE_RUN) packages/server/bench/server-bench.ts
 
 # Redis for the cluster test (started if it is down).
