@@ -268,13 +268,17 @@ if (kinds.some((k) => k !== 'relay' && k !== 'full') || new Set(kinds).size !== 
 const running: Running[] = [];
 for (const kind of kinds) running.push(await start(kind as TargetKind, script));
 const load = await measureLoad(running);
+for (const target of running) await stop(target);
 const results = [];
-for (const [i, target] of running.entries()) {
-  // One at a time, alone: RSS is read per process, but opening 19k sockets is busy work.
-  process.stderr.write(`idle sockets: ${target.kind}…\n`);
-  const idle = await idleCost(target, target.pid, IDLE);
-  await stop(target);
-  results.push({ ...load[i]!, idle, errors: target.stats.errors });
+for (const [i, loaded] of running.entries()) {
+  // One at a time, alone: RSS is read per process, but opening 19k sockets is busy work. In a
+  // fresh process: after the load phases the heap has free room that new sockets fill without
+  // growing RSS, by an amount that changed from run to run (the relay's slope read 1.5-3.4 KiB).
+  process.stderr.write(`idle sockets: ${loaded.kind} (fresh process)…\n`);
+  const fresh = await start(loaded.kind, script);
+  const idle = await idleCost(fresh, fresh.pid, IDLE);
+  await stop(fresh);
+  results.push({ ...load[i]!, idle, errors: loaded.stats.errors });
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
