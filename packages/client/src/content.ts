@@ -45,8 +45,9 @@ export function decodeContent(bytes: Uint8Array): Content {
  * 32 hex digits, inside the server's id alphabet: the creation time in milliseconds (12 digits,
  * as in a UUIDv7, RFC 9562 §5.7) then 80 random bits. Time first, because the server keeps a
  * week of ids in a tree keyed by id: ids that sort by time are appended there instead of each
- * rewriting a random page of it. The random part keeps ids unguessable and distinct; the time
- * only tells the recipient what `sentAt` already does.
+ * rewriting a random page of it. The random part keeps ids unguessable and distinct. The time
+ * tells the recipient what the encrypted `sentAt` already does, and the server this device's
+ * clock reading next to its own receive time (the clock's skew, not when the user wrote).
  */
 export function newMessageId(random: (n: number) => Uint8Array, now: number): string {
   const time = Math.max(0, Math.min(Math.floor(now), 0xffff_ffff_ffff));
