@@ -36,6 +36,15 @@ async function databaseAt(version: number, sql: string): Promise<{ file: string;
   return { dir, file };
 }
 
+/** Rows for accounts alice (1) and bob (2), one device each, and alice → bob message 7. */
+function aliceToBobQueued(clientId: string): string {
+  return `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
+    INSERT INTO devices (account_id, device_id, created_at) VALUES (1, 1, 1), (2, 1, 1);
+    INSERT INTO messages (server_id, recipient_account_id, recipient_device_id,
+      sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
+      VALUES (7, 2, 1, 1, 1, '${clientId}', x'01', 5, 'alice');`;
+}
+
 /** Sends alice (account 1) → bob (account 2, device 1) with a client id. */
 function aliceToBob(storage: SqliteStorage) {
   return (clientId: string) =>
@@ -93,11 +102,7 @@ describe('sqlite adapter specifics', () => {
   it('dedupes across migration 0005: old rows still match, new ones get theirs by trigger', async () => {
     const { dir, file } = await databaseAt(
       4,
-      `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
-        INSERT INTO devices (account_id, device_id, created_at) VALUES (1, 1, 1), (2, 1, 1);
-        INSERT INTO messages (server_id, recipient_account_id, recipient_device_id,
-          sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
-          VALUES (7, 2, 1, 1, 1, 'old', x'01', 5, 'alice');
+      `${aliceToBobQueued('old')}
         INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'old', 7, 5);`,
     );
     try {
@@ -119,11 +124,7 @@ describe('sqlite adapter specifics', () => {
   it('keeps dedupe rows across migration 0006, keyed by client id first', async () => {
     const { dir, file } = await databaseAt(
       5,
-      `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
-        INSERT INTO devices (account_id, device_id, created_at) VALUES (1, 1, 1), (2, 1, 1);
-        INSERT INTO messages (server_id, recipient_account_id, recipient_device_id,
-          sender_account_id, sender_device_id, client_id, body, created_at, sender_username)
-          VALUES (7, 2, 1, 1, 1, 'queued', x'01', 5, 'alice');
+      `${aliceToBobQueued('queued')}
         INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'acked', 3, 4);`,
     );
     try {
