@@ -24,3 +24,4 @@ export {
 } from './store/client-store.ts';
 export { observeIdentity } from './sessions/peer-sessions.ts';
 export { toBase64, fromBase64 } from './base64.ts';
+export { newMessageId } from './content.ts';

@@ -3,7 +3,7 @@
  * the real adapter (enqueue with its dedupe row, delete on ack, group commits), by the shape of
  * the clients' message ids.
  *
- *   time-ordered ids   12 hex digits of milliseconds, then random (what Susurro's clients send)
+ *   time-ordered ids   `newMessageId`: 12 hex digits of milliseconds, then random (our clients')
  *   random ids         32 random hex digits (any other client)
  *
  * The dedupe index is keyed by id first (migration 0006), so time-ordered ids append to it and
@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { newMessageId } from '@susurro/client';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
 import type { DeviceAddress, NewMessage } from '../src/storage/types.ts';
 
@@ -29,8 +30,9 @@ const PREFILL = quick ? 50_000 : 200_000;
 const MEASURED = quick ? 20_000 : 60_000;
 const ROUNDS = quick ? 1 : 3;
 
+const random = (n: number) => new Uint8Array(randomBytes(n));
 const ids = {
-  'time-ordered': () => Date.now().toString(16).padStart(12, '0') + randomBytes(10).toString('hex'),
+  'time-ordered': () => newMessageId(random, Date.now()),
   random: () => randomBytes(16).toString('hex'),
 } as const;
 type IdShape = keyof typeof ids;
