@@ -124,4 +124,30 @@ describe('rate limiter', () => {
     for (let i = 0; i < 1000; i++) limiter.take(`k${i}`, { burst: 1, perSecond: 1 });
     expect(limiter.size).toBe(100);
   });
+
+  it('orders keys by last use to within a second', () => {
+    const limit = { burst: 1, perSecond: 0.001 }; // no refill within the test
+    const setup = () => {
+      const clock = { now: 0 };
+      const limiter = new RateLimiter(() => clock.now, 2);
+      const limited = (key: string) => codeOf(() => limiter.take(key, limit)) === 'RATE_LIMITED';
+      limiter.take('a', limit);
+      limiter.take('b', limit);
+      return { clock, limiter, limited };
+    };
+    // Used again a second later, `a` moves behind `b`: a new key evicts `b`.
+    const later = setup();
+    later.clock.now = 1000;
+    expect(later.limited('a')).toBe(true);
+    later.limiter.take('c', limit);
+    expect(later.limiter.size).toBe(2);
+    expect(later.limited('a')).toBe(true); // kept its empty bucket
+    // Used again within the second, `a` keeps its place and is the one evicted, which only
+    // forgets its bucket (lenient, never wrongly strict).
+    const soon = setup();
+    soon.clock.now = 500;
+    expect(soon.limited('a')).toBe(true);
+    soon.limiter.take('c', limit);
+    expect(soon.limited('b')).toBe(true); // kept
+  });
 });

@@ -159,6 +159,10 @@ export class QueueDelivery {
     if (size === undefined) return;
     this.#unacked.delete(serverId);
     this.#unackedBytes -= size;
+    // Emptied: drop the Map, so the next push starts a young one. A connection's Map ends up
+    // in the old generation, where V8 allocates each of its rehashed tables (one every few
+    // set/delete pairs): old-space garbage per message (see WsTransport's #corked).
+    if (this.#unacked.size === 0) this.#unacked = NO_UNACKED;
     if (this.#stalled) {
       this.#stalled = false;
       clearTimeout(this.#redeliverTimer);

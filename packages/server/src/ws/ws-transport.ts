@@ -25,6 +25,8 @@ interface Socket {
   alive: boolean;
   /** Frames handed to the core and not yet handled. */
   pending: number;
+  /** Corked in this event-loop turn (listed in WsTransport's #corked). */
+  corked: boolean;
 }
 
 export interface WsTransportOptions {
@@ -51,8 +53,13 @@ export class WsTransport implements ImmediateSender {
   readonly #sockets = new Map<string, Socket>();
   #heartbeat: NodeJS.Timeout | undefined;
   #accepting = true;
-  /** Sockets corked in this event-loop turn; uncorked together by #uncorkAll. */
-  readonly #corked = new Set<Duplex>();
+  /**
+   * Sockets corked in this event-loop turn; uncorked together by #uncorkAll. A fresh array
+   * each turn rather than a long-lived Set that is cleared: V8 allocates a cleared or rehashed
+   * Set's new table in the old generation once the Set lives there, so each turn's clear() was
+   * old-space garbage and brought full mark-compacts (packages/server/README.md, round 7).
+   */
+  #corked: Socket[] = [];
 
   constructor(options: WsTransportOptions) {
     this.#o = options;
@@ -89,7 +96,7 @@ export class WsTransport implements ImmediateSender {
       socket.ws.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
       return false;
     }
-    this.#cork(socket.tcp);
+    this.#cork(socket);
     socket.ws.send(JSON.stringify(frame));
     return true;
   }
@@ -102,17 +109,22 @@ export class WsTransport implements ImmediateSender {
    * check phase, so its deliveries would wait for the whole next poll phase. `bufferedAmount`
    * counts corked bytes, so the slow-consumer check above still sees them.
    */
-  #cork(tcp: Duplex): void {
-    if (this.#corked.has(tcp)) return;
+  #cork(socket: Socket): void {
+    if (socket.corked) return;
     // nextTick runs once the current task and its microtasks are done, before any I/O.
-    if (this.#corked.size === 0) process.nextTick(this.#uncorkAll);
-    tcp.cork();
-    this.#corked.add(tcp);
+    if (this.#corked.length === 0) process.nextTick(this.#uncorkAll);
+    socket.tcp.cork();
+    socket.corked = true;
+    this.#corked.push(socket);
   }
 
   readonly #uncorkAll = (): void => {
-    for (const tcp of this.#corked) tcp.uncork();
-    this.#corked.clear();
+    const corked = this.#corked;
+    this.#corked = [];
+    for (const socket of corked) {
+      socket.corked = false;
+      socket.tcp.uncork();
+    }
   };
 
   close(connectionId: string, code: number, reason: string): Promise<void> {
@@ -154,7 +166,7 @@ export class WsTransport implements ImmediateSender {
     const tcp = socket;
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const connectionId = randomUUID();
-      const socket: Socket = { ws, tcp, alive: true, pending: 0 };
+      const socket: Socket = { ws, tcp, alive: true, pending: 0, corked: false };
       this.#sockets.set(connectionId, socket);
       ws.on('pong', () => {
         socket.alive = true;

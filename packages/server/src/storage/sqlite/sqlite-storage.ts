@@ -65,7 +65,7 @@ export class SqliteStorage implements Storage {
   readonly #writes: WriteBatcher;
   readonly #wal: WalSync | undefined;
   #closed = false;
-  readonly #queueLengths = new Map<string, number>();
+  #queueLengths = new Map<string, number>();
   #lengthsOf = -1;
 
   constructor(options: SqliteStorageOptions) {
@@ -226,7 +226,8 @@ export class SqliteStorage implements Storage {
   /** Queue lengths enqueueMessage counted in the current write transaction, reset per transaction. */
   #lengths(): Map<string, number> {
     if (this.#lengthsOf !== this.#writes.transaction) {
-      this.#queueLengths.clear();
+      // A new Map, not clear(): see WsTransport's #corked.
+      this.#queueLengths = new Map();
       this.#lengthsOf = this.#writes.transaction;
     }
     return this.#queueLengths;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 /** Makes what is committed so far durable, asynchronously (see WalSync). */
 export interface DurableSync {
@@ -16,6 +16,8 @@ interface PendingWrite {
   readonly committed: ((value: unknown) => void) | undefined;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
  * Group commit. Every write is queued and all writes queued during one turn of the event loop
  * commit in a single transaction, so one sync to disk covers the whole batch
@@ -28,10 +30,11 @@ interface PendingWrite {
  * callback hears of it right after COMMIT, before the sync: readers see it from then on.
  */
 export class WriteBatcher {
-  readonly #db: Database;
   readonly #savepoint: Statement;
   readonly #release: Statement;
   readonly #rollbackTo: Statement;
+  /** Runs a batch in one transaction, each write's outcome pushed in order. */
+  readonly #transaction: Transaction<(batch: PendingWrite[], outcomes: Outcome[]) => void>;
   #pending: PendingWrite[] = [];
   #scheduled = false;
   #lazyTimer: NodeJS.Timeout | undefined;
@@ -55,12 +58,28 @@ export class WriteBatcher {
    * an fsync costs tens of µs of CPU (and a trip to the disk) however little it covers.
    */
   constructor(db: Database, durable?: DurableSync, options: { minSyncIntervalMs?: number } = {}) {
-    this.#db = db;
     this.#durable = durable;
     this.#minSyncIntervalMs = options.minSyncIntervalMs ?? 0;
     this.#savepoint = db.prepare('SAVEPOINT write');
     this.#release = db.prepare('RELEASE write');
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
+    // Made once: better-sqlite3's transaction() builds four wrappers and their properties.
+    this.#transaction = db.transaction((batch: PendingWrite[], outcomes: Outcome[]) => {
+      for (const write of batch) {
+        if (write.savepoint) this.#savepoint.run();
+        try {
+          const value = write.run();
+          if (write.savepoint) this.#release.run();
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (write.savepoint) {
+            this.#rollbackTo.run();
+            this.#release.run();
+          }
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
   }
 
   /**
@@ -131,28 +150,11 @@ export class WriteBatcher {
       for (const write of batch) write.reject(this.#failure);
       return;
     }
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     try {
       // IMMEDIATE takes the write lock up front, so several processes sharing the file (a
       // cluster on one host) wait on busy_timeout instead of failing on a lock upgrade.
-      this.#db
-        .transaction(() => {
-          for (const write of batch) {
-            if (write.savepoint) this.#savepoint.run();
-            try {
-              const value = write.run();
-              if (write.savepoint) this.#release.run();
-              outcomes.push({ ok: true, value });
-            } catch (error) {
-              if (write.savepoint) {
-                this.#rollbackTo.run();
-                this.#release.run();
-              }
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      this.#transaction.immediate(batch, outcomes);
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       for (const write of batch) write.reject(error);
