@@ -18,7 +18,7 @@ export interface Stats {
   /** Per sender: sent and not yet received by its peer. */
   outstanding: number[];
   /** Latencies (ms) of messages received while `recording`. */
-  latencies: number[];
+  latencies: LatencyLog;
   recording: boolean;
   /** Called with the sender index of every delivered message. */
   onDelivered: (sender: number) => void;
@@ -26,12 +26,40 @@ export interface Stats {
 
 const PASSWORD = 'bench password 1';
 
+/**
+ * Latencies (ms) in a buffer sized up front: a JS array grown message by message went to V8's
+ * large-object space in ever bigger copies, the load generator's own old generation grew
+ * during a measured phase, and its mark-compact then landed among the latencies it measured.
+ */
+export class LatencyLog {
+  #values: Float64Array;
+  #count = 0;
+
+  constructor(capacity = 1024) {
+    this.#values = new Float64Array(capacity);
+  }
+
+  push(ms: number): void {
+    if (this.#count === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[this.#count++] = ms;
+  }
+
+  /** The latencies logged so far (a view: sorting it sorts the log). */
+  values(): Float64Array {
+    return this.#values.subarray(0, this.#count);
+  }
+}
+
 export function newStats(n: number): Stats {
   return {
     delivered: 0,
     errors: 0,
     outstanding: new Array<number>(n).fill(0),
-    latencies: [],
+    latencies: new LatencyLog(),
     recording: false,
     onDelivered: () => undefined,
   };

@@ -6,6 +6,8 @@
  *
  * Both targets run as the container image runs the server: one esbuild bundle (no TypeScript
  * loader thread sharing the pinned core) under the chat service's V8 flags (node-flags.ts).
+ * The load generator runs under the same flags and collects its own garbage before each phase
+ * (it re-executes itself with them), so its pauses stay out of the latencies it measures.
  * Both run for the whole benchmark, so their fixed-rate phases can alternate (see
  * measureLoad); a target that is not being measured is idle. Before each measured phase the
  * server collects its garbage, so one phase's leftovers (the saturation run leaves ~100 MB) do
@@ -19,10 +21,11 @@
  *
  * Bounded: every phase runs for a fixed time, every wait has a timeout.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import {
+  LatencyLog,
   newStats,
   open,
   pool,
@@ -33,6 +36,7 @@ import {
   type Target,
   type TargetKind,
 } from './load-clients.ts';
+import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   bundleServer,
   collect,
@@ -53,6 +57,11 @@ const WINDOW = 32; // outstanding messages per sender in the saturation run
 const BODY = Buffer.alloc(256, 7).toString('base64');
 const DEVICES_PER_ACCOUNT = 16; // MAX_DEVICES_PER_ACCOUNT
 
+/** Collects the load generator's own garbage before a phase (run with --expose-gc, see below). */
+function collectOwn(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 async function waitDrained(stats: Stats, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (stats.outstanding.some((o) => o > 0) && Date.now() < deadline) await sleep(20);
@@ -72,6 +81,7 @@ async function saturate(clients: WebSocket[], target: Target, stats: Stats, pid:
   stats.onDelivered = (i) => {
     if (running) send(i);
   };
+  collectOwn();
   for (let i = 0; i < N; i++) for (let w = 0; w < WINDOW; w++) send(i);
   await sleep(1000); // warm-up
   const start = stats.delivered;
@@ -94,6 +104,7 @@ async function saturate(clients: WebSocket[], target: Target, stats: Stats, pid:
  */
 async function fixedRate(target: Running, rate: number) {
   const { clients, stats, pid } = target;
+  collectOwn();
   let seq = 0;
   let scheduled = 0;
   const t0 = performance.now();
@@ -106,7 +117,7 @@ async function fixedRate(target: Running, rate: number) {
     }
   }, 1);
   await sleep(1000);
-  stats.latencies = [];
+  stats.latencies = new LatencyLog(Math.ceil(rate * SECONDS * 1.2) + 1024);
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const cpu0 = cpuMs(pid);
@@ -118,8 +129,8 @@ async function fixedRate(target: Running, rate: number) {
   loopDelay.disable();
   clearInterval(tick);
   await waitDrained(stats);
-  const latencies = stats.latencies;
-  stats.latencies = [];
+  const latencies = stats.latencies.values();
+  stats.latencies = new LatencyLog();
   return { latencies, busy, loadDelayP99: loopDelay.percentile(99) / 1e6 };
 }
 
@@ -187,7 +198,17 @@ async function stop(target: Running): Promise<void> {
   await stopServer(target.child);
 }
 
-const quantile = (sorted: number[], p: number) =>
+function concat(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+const quantile = (sorted: Float64Array, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
 /**
@@ -203,7 +224,7 @@ async function measureLoad(targets: Running[]) {
     {
       saturated: number;
       cpuPerMessageUs: number;
-      fixed: Map<number, { latencies: number[]; busy: number[]; loadDelayP99: number[] }>;
+      fixed: Map<number, { latencies: Float64Array[]; busy: number[]; loadDelayP99: number[] }>;
     }
   >();
   for (const target of targets) {
@@ -225,11 +246,11 @@ async function measureLoad(targets: Running[]) {
         const phase = await fixedRate(target, rate);
         const fixed = results.get(target)!.fixed;
         const pooled = fixed.get(rate) ?? { latencies: [], busy: [], loadDelayP99: [] };
-        pooled.latencies.push(...phase.latencies);
+        pooled.latencies.push(phase.latencies);
         pooled.busy.push(phase.busy);
         pooled.loadDelayP99.push(phase.loadDelayP99);
         fixed.set(rate, pooled);
-        const sorted = phase.latencies.sort((a, b) => a - b);
+        const sorted = phase.latencies.slice().sort();
         process.stderr.write(
           `round ${round + 1}/${ROUNDS} ${target.kind} @${rate}/s: p50 ${quantile(sorted, 0.5).toFixed(2)} ms, ` +
             `p99 ${quantile(sorted, 0.99).toFixed(2)} ms, server busy ${(100 * phase.busy).toFixed(0)} %, ` +
@@ -242,7 +263,7 @@ async function measureLoad(targets: Running[]) {
     const r = results.get(target)!;
     const fixed = RATES.map((rate) => {
       const pooled = r.fixed.get(rate)!;
-      const sorted = pooled.latencies.sort((a, b) => a - b);
+      const sorted = concat(pooled.latencies).sort();
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       return {
         rate,
@@ -256,6 +277,17 @@ async function measureLoad(targets: Running[]) {
   });
 }
 
+// The load generator runs under the servers' V8 flags and collects its own garbage before each
+// phase. With Node's defaults its own pauses (scavenges of 5-9 ms, now and then a mark-compact
+// as its latency arrays grew) landed in the measured phases and set their p99 about as often as
+// the server under test did (packages/server/README.md, round 7).
+if (!process.execArgv.includes('--expose-gc')) {
+  const flags = [...SERVER_NODE_FLAGS, '--expose-gc', ...process.execArgv];
+  const run = spawnSync(process.execPath, [...flags, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
 pin(process.pid, 1);
 const script = await bundleServer();
 const kinds = (process.env.BENCH_TARGETS ?? 'relay,full').split(',');
