@@ -62,7 +62,12 @@ export function enqueueMessage(
     throw mapConstraint(e, 'no such recipient device');
   }
   queueLengths.set(lengthKey, n + 1);
-  return { serverId: String(serverId), duplicate: false };
+  // Not String(): V8 caches number-to-string conversions in a table of ~16k entries, which kept
+  // each id's string alive past two scavenges at 10k msg/s, so every one was copied into the
+  // old generation (about a fifth of what the message path promoted there). toFixed(0) makes a
+  // plain young string, and the same digits for ids below 2^53.
+  const id = typeof serverId === 'bigint' ? serverId.toString() : serverId.toFixed(0);
+  return { serverId: id, duplicate: false };
 }
 
 /** The dedupe window's earlier message with this key, as a duplicate result. */
