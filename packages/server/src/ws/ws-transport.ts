@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -165,7 +165,10 @@ export class WsTransport implements ImmediateSender {
     }
     const tcp = socket;
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      const connectionId = randomUUID();
+      // Not randomUUID(): Node builds it by concatenation, and the id, kept for the life of the
+      // connection, stayed a tree of ~14 cons strings (~450 bytes per idle connection in a heap
+      // snapshot). A hex string from randomBytes is one flat string.
+      const connectionId = randomBytes(16).toString('hex');
       const socket: Socket = { ws, tcp, alive: true, pending: 0, corked: false };
       this.#sockets.set(connectionId, socket);
       ws.on('pong', () => {
