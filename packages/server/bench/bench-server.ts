@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { DEFAULT_CONFIG, createLogger, startServer } from '../src/index.ts';
 import { startBareRelay } from './bare-relay.ts';
 
@@ -25,7 +25,11 @@ process.on('SIGUSR2', () => {
       (space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space',
     )
     .reduce((sum, space) => sum + space.physical_space_size, 0);
-  process.stdout.write(`YOUNG ${young}\n`);
+  // And the heap's committed but free bytes (young and old), for a second reading without them.
+  const heap = getHeapStatistics();
+  process.stdout.write(
+    `YOUNG ${young}\nHEAPFREE ${heap.total_physical_size - heap.used_heap_size}\n`,
+  );
 });
 
 if (mode === 'relay') {

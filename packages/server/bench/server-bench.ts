@@ -42,7 +42,7 @@ import {
   collect,
   cpuMs,
   pin,
-  rssKiB,
+  memoryKiB,
   sleep,
   startServer,
   stopServer,
@@ -160,15 +160,19 @@ async function openIdle(target: Target, first: number, count: number) {
 async function idleCost(target: Target, pid: number, count: number) {
   const half = Math.ceil(count / 2);
   const first = await openIdle(target, 0, half);
-  const middle = await rssKiB(pid);
+  const middle = await memoryKiB(pid);
   const second = await openIdle(target, half, half);
-  const end = await rssKiB(pid);
+  const end = await memoryKiB(pid);
+  const liveKiB = (end.live - middle.live) / Math.max(1, second.sockets.length);
   process.stderr.write(
-    `${target.kind}: RSS (young generation excluded) ${middle} KiB at ${half} idle sockets, ${end} KiB at ${count}\n`,
+    `${target.kind}: RSS (young generation excluded) ${middle.rss} KiB at ${half} idle sockets, ` +
+      `${end.rss} KiB at ${count}; without the heap's free space ${middle.live} / ${end.live} KiB, ` +
+      `${liveKiB.toFixed(1)} KiB per connection\n`,
   );
   for (const ws of [...first.sockets, ...second.sockets]) ws.terminate();
   return {
-    perConnectionKiB: (end - middle) / Math.max(1, second.sockets.length),
+    liveKiB,
+    perConnectionKiB: (end.rss - middle.rss) / Math.max(1, second.sockets.length),
     opened: first.sockets.length + second.sockets.length,
     failures: first.failures + second.failures,
   };
@@ -348,7 +352,9 @@ const full = results.find((r) => r.kind === 'full');
 if (relay && full) {
   process.stdout.write(
     `full/relay: throughput ${((100 * full.saturated) / relay.saturated).toFixed(0)} % (target ≥ 50 %), ` +
-      `RSS per idle connection ${(full.idle.perConnectionKiB / relay.idle.perConnectionKiB).toFixed(2)}× (target ≤ 2×), ` +
+      `RSS per idle connection ${(full.idle.perConnectionKiB / relay.idle.perConnectionKiB).toFixed(2)}× (target ≤ 2×; ` +
+      `without the heap's free space ${full.idle.liveKiB.toFixed(1)} / ${relay.idle.liveKiB.toFixed(1)} KiB, ` +
+      `${(full.idle.liveKiB / relay.idle.liveKiB).toFixed(2)}×), ` +
       RATES.map(
         (r, i) =>
           `p99 @${r / 1000}k ${((full.fixed[i]?.p99 ?? NaN) / (relay.fixed[i]?.p99 ?? NaN)).toFixed(2)}×`,

@@ -27,17 +27,26 @@ export async function collect(pid: number): Promise<void> {
 
 /** The young generation's resident bytes each server last reported (see bench-server.ts). */
 const youngBytes = new Map<number, number>();
+/** The V8 heap's committed but unused bytes each server last reported. */
+const freeHeapBytes = new Map<number, number>();
 
 /**
- * Server RSS right after a full garbage collection, without the young generation: its size
- * follows the recent allocation rate, not the number of sockets (with 64 MiB semi-spaces it
- * grew by up to ~80 MB between two readings and tripled the relay's per-socket slope).
+ * Server RSS right after a full garbage collection, read two ways (KiB):
+ * - `rss`: without the young generation, whose size follows the recent allocation rate, not
+ *   the number of sockets (with 64 MiB semi-spaces it grew by up to ~80 MB between two
+ *   readings and tripled the relay's per-socket slope);
+ * - `live`: without any of the heap's committed but free space (young and old), i.e. live heap
+ *   plus everything outside V8's heap. The relay's `rss` slope came out either ~2.7 or ~3.6 KiB
+ *   from run to run (the reading at 19 000 sockets jumped by ~11 MB); this one is steadier.
  */
-export async function rssKiB(pid: number): Promise<number> {
+export async function memoryKiB(pid: number): Promise<{ rss: number; live: number }> {
   await collect(pid);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return rss - Math.round((youngBytes.get(pid) ?? 0) / 1024);
+  return {
+    rss: rss - Math.round((youngBytes.get(pid) ?? 0) / 1024),
+    live: rss - Math.round((freeHeapBytes.get(pid) ?? 0) / 1024),
+  };
 }
 
 /** CPU time (user + system, ms) the process has used so far, from /proc. */
@@ -96,6 +105,8 @@ export async function startServer(
       }
       for (const young of chunk.toString().matchAll(/YOUNG (\d+)/g))
         youngBytes.set(child.pid!, Number(young[1]));
+      for (const free of chunk.toString().matchAll(/HEAPFREE (\d+)/g))
+        freeHeapBytes.set(child.pid!, Number(free[1]));
       if (extra.length > 0) process.stderr.write(chunk);
     });
   });
