@@ -25,15 +25,26 @@ runStorageContract('sqlite', async () => {
   };
 });
 
-/** A database file migrated only up to `version`, holding the rows `sql` inserts. */
-async function databaseAt(version: number, sql: string): Promise<{ file: string; dir: string }> {
+/**
+ * Runs `use` on a database file migrated only up to `version`, holding the rows `sql` inserts;
+ * the file's directory is removed afterwards.
+ */
+async function withDatabaseAt(
+  version: number,
+  sql: string,
+  use: (file: string) => Promise<void>,
+): Promise<void> {
   const { dir, file } = await tempFile();
-  await mkdir(dirname(file), { recursive: true });
-  const raw = new DatabaseConstructor(file);
-  migrate(raw, MIGRATIONS.slice(0, version));
-  raw.exec(sql);
-  raw.close();
-  return { dir, file };
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    const raw = new DatabaseConstructor(file);
+    migrate(raw, MIGRATIONS.slice(0, version));
+    raw.exec(sql);
+    raw.close();
+    await use(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Rows for accounts alice (1) and bob (2), one device each, and alice → bob message 7. */
@@ -82,76 +93,78 @@ describe('sqlite adapter specifics', () => {
   });
 
   it('backfills the sender name of messages queued before migration 0004', async () => {
-    const { dir, file } = await databaseAt(
+    await withDatabaseAt(
       3,
       `INSERT INTO accounts VALUES (1, 'alice', 'h', 1), (2, 'bob', 'h', 1);
         INSERT INTO devices (account_id, device_id, created_at) VALUES (2, 1, 1);
         INSERT INTO messages (recipient_account_id, recipient_device_id, sender_account_id,
           sender_device_id, client_id, body, created_at) VALUES (2, 1, 1, 3, 'c1', x'01', 5);`,
+      async (file) => {
+        const storage = new SqliteStorage({ file });
+        const [message] = await storage.listMessages(
+          { accountId: '2', deviceId: 1 },
+          undefined,
+          10,
+        );
+        expect(message).toMatchObject({
+          senderUsername: 'alice',
+          senderDeviceId: 3,
+          clientId: 'c1',
+        });
+        await storage.close();
+      },
     );
-    try {
-      const storage = new SqliteStorage({ file });
-      const [message] = await storage.listMessages({ accountId: '2', deviceId: 1 }, undefined, 10);
-      expect(message).toMatchObject({ senderUsername: 'alice', senderDeviceId: 3, clientId: 'c1' });
-      await storage.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 
   it('dedupes across migration 0005: old rows still match, new ones get theirs by trigger', async () => {
-    const { dir, file } = await databaseAt(
+    await withDatabaseAt(
       4,
       `${aliceToBobQueued('old')}
         INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'old', 7, 5);`,
+      async (file) => {
+        const storage = new SqliteStorage({ file });
+        const send = aliceToBob(storage);
+        expect(await send('old')).toEqual({ serverId: '7', duplicate: true });
+        const fresh = await send('new');
+        expect(fresh.duplicate).toBe(false);
+        expect(await send('new')).toEqual({ serverId: fresh.serverId, duplicate: true });
+        await storage.close();
+        const check = new DatabaseConstructor(file, { readonly: true });
+        expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 2 });
+        check.close();
+      },
     );
-    try {
-      const storage = new SqliteStorage({ file });
-      const send = aliceToBob(storage);
-      expect(await send('old')).toEqual({ serverId: '7', duplicate: true });
-      const fresh = await send('new');
-      expect(fresh.duplicate).toBe(false);
-      expect(await send('new')).toEqual({ serverId: fresh.serverId, duplicate: true });
-      await storage.close();
-      const check = new DatabaseConstructor(file, { readonly: true });
-      expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 2 });
-      check.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 
   it('keeps dedupe rows across migration 0006, keyed by client id first', async () => {
-    const { dir, file } = await databaseAt(
+    await withDatabaseAt(
       5,
       `${aliceToBobQueued('queued')}
         INSERT INTO message_dedupe VALUES (2, 1, 1, 1, 'acked', 3, 4);`,
+      async (file) => {
+        const storage = new SqliteStorage({ file });
+        const send = aliceToBob(storage);
+        expect(await send('queued')).toEqual({ serverId: '7', duplicate: true });
+        expect(await send('acked')).toEqual({ serverId: '3', duplicate: true });
+        const fresh = await send('new');
+        expect(await send('new')).toEqual({ serverId: fresh.serverId, duplicate: true });
+        await storage.close();
+        const check = new DatabaseConstructor(file, { readonly: true });
+        const [pk] = (
+          check.pragma('index_list(message_dedupe)') as Array<{ name: string; origin: string }>
+        ).filter((index) => index.origin === 'pk');
+        const key = check.pragma(`index_info(${pk?.name})`) as Array<{ name: string }>;
+        expect(key.map((c) => c.name)).toEqual([
+          'client_id',
+          'sender_account_id',
+          'sender_device_id',
+          'recipient_account_id',
+          'recipient_device_id',
+        ]);
+        expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 3 });
+        check.close();
+      },
     );
-    try {
-      const storage = new SqliteStorage({ file });
-      const send = aliceToBob(storage);
-      expect(await send('queued')).toEqual({ serverId: '7', duplicate: true });
-      expect(await send('acked')).toEqual({ serverId: '3', duplicate: true });
-      const fresh = await send('new');
-      expect(await send('new')).toEqual({ serverId: fresh.serverId, duplicate: true });
-      await storage.close();
-      const check = new DatabaseConstructor(file, { readonly: true });
-      const [pk] = (
-        check.pragma('index_list(message_dedupe)') as Array<{ name: string; origin: string }>
-      ).filter((index) => index.origin === 'pk');
-      const key = check.pragma(`index_info(${pk?.name})`) as Array<{ name: string }>;
-      expect(key.map((c) => c.name)).toEqual([
-        'client_id',
-        'sender_account_id',
-        'sender_device_id',
-        'recipient_account_id',
-        'recipient_device_id',
-      ]);
-      expect(check.prepare('SELECT COUNT(*) AS n FROM message_dedupe').get()).toEqual({ n: 3 });
-      check.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 
   it('refuses a database written by a newer server', async () => {
