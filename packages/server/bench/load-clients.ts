@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { LatencyLog } from './latencies.ts';
 
 export type TargetKind = 'full' | 'relay';
 
@@ -25,34 +26,6 @@ export interface Stats {
 }
 
 const PASSWORD = 'bench password 1';
-
-/**
- * Latencies (ms) in a buffer sized up front: a JS array grown message by message went to V8's
- * large-object space in ever bigger copies, the load generator's own old generation grew
- * during a measured phase, and its mark-compact then landed among the latencies it measured.
- */
-export class LatencyLog {
-  #values: Float64Array;
-  #count = 0;
-
-  constructor(capacity = 1024) {
-    this.#values = new Float64Array(capacity);
-  }
-
-  push(ms: number): void {
-    if (this.#count === this.#values.length) {
-      const grown = new Float64Array(this.#values.length * 2);
-      grown.set(this.#values);
-      this.#values = grown;
-    }
-    this.#values[this.#count++] = ms;
-  }
-
-  /** The latencies logged so far (a view: sorting it sorts the log). */
-  values(): Float64Array {
-    return this.#values.subarray(0, this.#count);
-  }
-}
 
 export function newStats(n: number): Stats {
   return {

@@ -25,7 +25,6 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import {
-  LatencyLog,
   newStats,
   open,
   pool,
@@ -36,6 +35,7 @@ import {
   type Target,
   type TargetKind,
 } from './load-clients.ts';
+import { concat, LatencyLog, quantile } from './latencies.ts';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   bundleServer,
@@ -201,19 +201,6 @@ async function stop(target: Running): Promise<void> {
   for (const ws of target.clients) ws.terminate();
   await stopServer(target.child);
 }
-
-function concat(parts: Float64Array[]): Float64Array {
-  const all = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.length;
-  }
-  return all;
-}
-
-const quantile = (sorted: Float64Array, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
 /**
  * Everything but the idle-socket phase, for all targets. The fixed-rate phases run in ROUNDS
