@@ -334,6 +334,15 @@ const lag = results
   .map((r) => `${r.kind} ${Math.max(...r.fixed.map((f) => f.loadDelayP99)).toFixed(1)} ms`)
   .join(', ');
 process.stdout.write(`load-generator timer lag p99 (worst phase): ${lag}\n`);
+// Each fixed rate as a share of the target's own saturated throughput: how close to its
+// capacity a target ran there. A target near 100 % queues, and its p99 measures that queue.
+const shares = results
+  .map(
+    (r) =>
+      `${r.kind} ${RATES.map((rate) => `${((100 * rate) / r.saturated).toFixed(0)} % @${rate / 1000}k`).join(', ')}`,
+  )
+  .join('; ');
+process.stdout.write(`fixed rate / saturated throughput: ${shares}\n`);
 const relay = results.find((r) => r.kind === 'relay');
 const full = results.find((r) => r.kind === 'full');
 if (relay && full) {
