@@ -32,12 +32,15 @@ const freeHeapBytes = new Map<number, number>();
 
 /**
  * Server RSS right after a full garbage collection, read two ways (KiB):
- * - `rss`: without the young generation, whose size follows the recent allocation rate, not
- *   the number of sockets (with 64 MiB semi-spaces it grew by up to ~80 MB between two
- *   readings and tripled the relay's per-socket slope);
- * - `live`: without any of the heap's committed but free space (young and old), i.e. live heap
- *   plus everything outside V8's heap. The relay's `rss` slope came out either ~2.7 or ~3.6 KiB
- *   from run to run (the reading at 19 000 sockets jumped by ~11 MB); this one is steadier.
+ * - `live` (the judged reading): without the V8 heap's committed but unused space, young and
+ *   old generation alike, i.e. the live heap plus everything outside V8's heap (sockets,
+ *   buffers, native objects). How much free space V8 keeps committed follows its sizing
+ *   heuristics and the allocation burst of opening the sockets, not the number of sockets:
+ *   between the two readings of one run the young generation alone moved by up to 29 MB (up
+ *   to 3 KiB per socket of noise), and the relay's slope read 2.7–3.9 KiB from run to run the
+ *   other way. This way the relay reads 3.4–3.5 KiB run after run, next to the
+ *   3.5–3.9 KiB the issue measured for a bare relay (packages/server/README.md, round 8).
+ * - `rss`: without the young generation only (the judged reading until round 8).
  */
 export async function memoryKiB(pid: number): Promise<{ rss: number; live: number }> {
   await collect(pid);
