@@ -11,11 +11,6 @@ export const TOAST_DURATION_MS = 6_000;
 /** At most this many toasts at once; older ones are dropped first. */
 export const MAX_TOASTS = 3;
 /**
- * After a transient send failure (rate limit, busy server) while the socket stays up, retry
- * the outbox this often. Reconnects flush it at once anyway; shorter would hammer a busy server.
- */
-export const OUTBOX_RETRY_MS = 5_000;
-/**
  * Keep asking for the single-tab lock this long before telling the user another tab holds
  * it. A reloading tab releases its lock a moment after the new page asks, so 0 would misfire.
  */

@@ -8,7 +8,7 @@ import {
   summarize,
   unreadCount,
 } from '../src/app/chat-state.ts';
-import type { OutboxEntry } from '../src/app/outbox.ts';
+import type { OutboxEntry } from '@susurro/client';
 
 const rec = (over: Partial<MessageRecord> & Pick<MessageRecord, 'id'>): MessageRecord => ({
   peer: 'bob',

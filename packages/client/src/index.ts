@@ -25,3 +25,11 @@ export {
 export { observeIdentity } from './sessions/peer-sessions.ts';
 export { toBase64, fromBase64 } from './base64.ts';
 export { newMessageId } from './content.ts';
+export {
+  Outbox,
+  classifySendError,
+  type OutboxEntry,
+  type OutboxOptions,
+  type OutboxState,
+  type RecordStore,
+} from './outbox.ts';

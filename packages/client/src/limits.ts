@@ -34,3 +34,8 @@ export const MAX_TEXT_BYTES = 16 * 1024;
  * is attacked offline, so this is the only brake on guessing; unlocking costs ~0.4 s once.
  */
 export const STORE_KDF_LOG_N = 17;
+/**
+ * After a transient send failure (network, rate limit, busy server), the outbox tries again
+ * this often. Reconnects flush it at once anyway; shorter would hammer a busy server.
+ */
+export const OUTBOX_RETRY_MS = 5_000;

@@ -20,6 +20,7 @@ import { ClientError, isClientError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { PreKeyManager } from './keys/prekeys.ts';
 import { MAX_TEXT_BYTES } from './limits.ts';
+import { Outbox, type OutboxOptions } from './outbox.ts';
 import {
   RealtimeConnection,
   type ConnectionState,
@@ -186,6 +187,21 @@ export class Messenger extends Emitter<MessengerEvents> {
       record.status = 'sent';
       await this.options.store.commit(new Batch().put(records.message(to, record.id), record));
       return record;
+    });
+  }
+
+  /**
+   * An outbox over this device's encrypted store (see outbox.ts): what the user writes while
+   * the server cannot take it is kept, encrypted, and goes out through `send` later. `send`
+   * may be wrapped (e.g. to see each attempt's error); it defaults to this messenger's.
+   */
+  outbox(
+    options: Omit<OutboxOptions, 'store' | 'send'> & { send?: OutboxOptions['send'] },
+  ): Outbox {
+    return new Outbox({
+      send: (peer, body) => this.send(peer, body),
+      ...options,
+      store: this.options.store.vault,
     });
   }
 

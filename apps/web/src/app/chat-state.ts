@@ -3,8 +3,7 @@
  * and summarises conversations for the list (last message, unread count, trust flags).
  * No I/O, no clock: unit-tested in Node (test/chat-state.test.ts).
  */
-import type { ContactRecord, MessageRecord } from '@susurro/client';
-import type { OutboxEntry } from './outbox.ts';
+import type { ContactRecord, MessageRecord, OutboxEntry } from '@susurro/client';
 
 export type DisplayStatus =
   'queued' | 'sending' | 'blocked' | 'failed' | 'sent' | 'delivered' | 'received';

@@ -5,9 +5,11 @@
  */
 import {
   MAX_TEXT_BYTES,
+  Outbox,
   type ContactRecord,
   type MessageRecord,
   type Messenger,
+  type RecordStore,
 } from '@susurro/client';
 import { systemRandom, toHex } from '@susurro/protocol';
 import { WebClientError } from '../errors.ts';
@@ -19,7 +21,6 @@ import {
   type ConversationSummary,
   type DisplayMessage,
 } from './chat-state.ts';
-import { Outbox, type RecordStore } from './outbox.ts';
 import { ReadMarks } from './read-marks.ts';
 import { normalizeUsername, usernameProblem } from './usernames.ts';
 
@@ -62,6 +63,8 @@ export class Conversations {
       },
       onBlocked: (peer) => void this.refreshContact(peer),
       onError: o.onError,
+      // Where the web client has always kept its entries (a reload finds them there).
+      prefix: 'web:outbox:',
     });
   }
 

@@ -2,7 +2,7 @@
  * "Read up to" per conversation, for unread counts that survive reloads. Kept in the
  * encrypted vault next to the SDK's records (who you talk to is private too).
  */
-import type { RecordStore } from './outbox.ts';
+import type { RecordStore } from '@susurro/client';
 
 const PREFIX = 'web:read:';
 

@@ -3,10 +3,17 @@
  * queued survives a "reload", goes out in order once the link is up, and each kind of send
  * failure lands in the right state.
  */
-import { ClientError, MemoryBackend, VaultStore, type MessageRecord } from '@susurro/client';
 import { systemRandom, webCryptoProvider } from '@susurro/protocol';
 import { describe, expect, it } from 'vitest';
-import { classifySendError, Outbox, type OutboxOptions } from '../src/app/outbox.ts';
+import {
+  ClientError,
+  MemoryBackend,
+  VaultStore,
+  classifySendError,
+  Outbox,
+  type MessageRecord,
+  type OutboxOptions,
+} from '../src/index.ts';
 
 async function setup(send: OutboxOptions['send'], online = { value: true }) {
   const backend = new MemoryBackend();
@@ -57,7 +64,7 @@ describe('outbox', () => {
     expect(states(t.outbox)).toEqual(['bob:secret one:queued', 'bob:secret two:queued']);
 
     // Nothing readable reaches the backend.
-    const raw = await t.backend.list('web:outbox:');
+    const raw = await t.backend.list('outbox:');
     expect(raw).toHaveLength(2);
     for (const [, bytes] of raw)
       expect(new TextDecoder('latin1').decode(bytes)).not.toContain('secret');
@@ -68,7 +75,26 @@ describe('outbox', () => {
     online.value = true;
     await reloaded.flush();
     expect(reloaded.entries).toEqual([]);
-    expect(await t.backend.list('web:outbox:')).toEqual([]);
+    expect(await t.backend.list('outbox:')).toEqual([]);
+  });
+
+  it('keeps its entries under the prefix it is given and retries after retryMs', async () => {
+    const t = await setup(() => Promise.reject(new ClientError('SERVER_BUSY', 'busy')));
+    const waits: number[] = [];
+    const outbox = new Outbox({
+      ...t.options,
+      prefix: 'web:outbox:',
+      retryMs: 1234,
+      setTimer: (_fn, ms) => waits.push(ms),
+    });
+    await outbox.enqueue('bob', 'a');
+    await outbox.flush();
+    expect(await t.backend.list('web:outbox:')).toHaveLength(1);
+    expect(await t.backend.list('outbox:')).toEqual([]);
+    expect(waits).toEqual([1234]);
+    const other = new Outbox(t.options);
+    await other.load();
+    expect(other.entries).toEqual([]);
   });
 
   it('sends oldest first and reports each sent record', async () => {

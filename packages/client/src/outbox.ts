@@ -1,23 +1,26 @@
 /**
- * Messages the user has written but the server has not accepted yet. The SDK's `send` needs
+ * Messages the user has written but the server has not accepted yet. `Messenger.send` needs
  * the server (it fetches the peer's devices, then posts envelopes) and throws NETWORK_ERROR
- * when it is unreachable; the outbox makes "type now, deliver when back" work:
+ * when it is unreachable; the outbox makes "type now, deliver when back" work, for the web
+ * client and the terminal client alike:
  *
- * - entries are records in the encrypted vault (`web:outbox:…`), so they survive a reload and
+ * - entries are records in the encrypted vault (under `prefix`), so they survive a restart and
  *   are encrypted at rest like everything else;
- * - `flush` sends them one at a time, oldest first, only while `canSend()` (the socket is up),
- *   and keeps per-peer order: a peer whose entry could not go out gets no later ones this pass;
- * - a transient failure (network, rate limit, busy) puts the entry back to `queued`; a changed
- *   identity key blocks it until the user accepts the key; anything else marks it `failed`
- *   with the code, for the user to retry or discard.
+ * - `flush` sends them one at a time, oldest first, only while `canSend()` (e.g. the socket is
+ *   up), and keeps per-peer order: a peer whose entry could not go out gets no later ones this
+ *   pass;
+ * - a transient failure (network, rate limit, busy) puts the entry back to `queued` and retries
+ *   after `retryMs`; a changed identity key blocks it until the user accepts the key; anything
+ *   else marks it `failed` with the code, for the user to retry or discard.
  *
  * One wrinkle of the SDK: it stores the outgoing record (status `sending`) before it posts the
  * envelopes, so a failure mid-post leaves a `sending` record behind. The retried message gets
- * a new id; views hide SDK records still in `sending` (chat-state.ts), and the outbox entry
- * stands for the message until it is sent.
+ * a new id; views hide records still in `sending`, and the outbox entry stands for the message
+ * until it is sent.
  */
-import { isClientError, type MessageRecord } from '@susurro/client';
-import { OUTBOX_RETRY_MS } from '../limits.ts';
+import { isClientError } from './errors.ts';
+import { OUTBOX_RETRY_MS } from './limits.ts';
+import type { MessageRecord } from './store/client-store.ts';
 
 export type OutboxState = 'queued' | 'sending' | 'blocked' | 'failed';
 
@@ -51,9 +54,11 @@ export interface OutboxOptions {
   /** Storage failed while flushing (the entries stay where they were). */
   onError: (e: unknown) => void;
   setTimer?: (fn: () => void, ms: number) => unknown;
+  /** Key prefix of the entries in the vault (default `outbox:`). */
+  prefix?: string;
+  /** Wait after a transient failure before the next pass (default OUTBOX_RETRY_MS). */
+  retryMs?: number;
 }
-
-const PREFIX = 'web:outbox:';
 const TRANSIENT = new Set([
   'NETWORK_ERROR',
   'RATE_LIMITED',
@@ -63,8 +68,8 @@ const TRANSIENT = new Set([
   'UNAUTHORIZED',
 ]);
 
-const recordKey = (e: OutboxEntry) =>
-  `${PREFIX}${e.createdAt.toString().padStart(15, '0')}:${e.localId}`;
+const recordKey = (prefix: string, e: OutboxEntry) =>
+  `${prefix}${e.createdAt.toString().padStart(15, '0')}:${e.localId}`;
 const encode = (e: OutboxEntry) => {
   // `sending` is a moment, not a state to restore: a reload finds the entry queued.
   const stored = e.state === 'sending' ? { ...e, state: 'queued' } : e;
@@ -84,10 +89,14 @@ export class Outbox {
   private flushAgain = false;
   private retryPending = false;
 
-  constructor(private readonly o: OutboxOptions) {}
+  private readonly prefix: string;
+
+  constructor(private readonly o: OutboxOptions) {
+    this.prefix = o.prefix ?? 'outbox:';
+  }
 
   async load(): Promise<void> {
-    const rows = await this.o.store.list(PREFIX);
+    const rows = await this.o.store.list(this.prefix);
     this.items = rows.map(([, v]) => JSON.parse(new TextDecoder().decode(v)) as OutboxEntry);
   }
 
@@ -135,9 +144,17 @@ export class Outbox {
   async discard(localId: string): Promise<void> {
     const e = this.items.find((i) => i.localId === localId);
     if (!e || e.state === 'sending') return;
-    await this.o.store.write([[recordKey(e), undefined]]);
+    await this.o.store.write([[recordKey(this.prefix, e), undefined]]);
     this.items = this.items.filter((i) => i !== e);
     this.o.onChange();
+  }
+
+  /**
+   * Resolves once no flush is running, without asking for another pass (a command that exits
+   * afterwards waits for the pass its `enqueue` started).
+   */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   /** Sends what can be sent now. Concurrent calls coalesce into one more pass. */
@@ -194,7 +211,7 @@ export class Outbox {
       }
       // A crash right here sends it again after the reload (a new id, so the peer sees it
       // twice): at-least-once, the price of not being able to pass our id to the SDK.
-      await this.o.store.write([[recordKey(entry), undefined]]);
+      await this.o.store.write([[recordKey(this.prefix, entry), undefined]]);
       this.items = this.items.filter((i) => i !== entry);
       this.o.onSent(entry, record);
       this.o.onChange();
@@ -207,10 +224,10 @@ export class Outbox {
     (this.o.setTimer ?? setTimeout)(() => {
       this.retryPending = false;
       void this.flush();
-    }, OUTBOX_RETRY_MS);
+    }, this.o.retryMs ?? OUTBOX_RETRY_MS);
   }
 
   private persist(entry: OutboxEntry): Promise<void> {
-    return this.o.store.write([[recordKey(entry), encode(entry)]]);
+    return this.o.store.write([[recordKey(this.prefix, entry), encode(entry)]]);
   }
 }
