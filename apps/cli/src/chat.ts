@@ -5,8 +5,9 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { isClientError, type Messenger } from '@susurro/client';
 import { formatSafetyNumber } from '@susurro/protocol';
-import { formatMessage } from './format.ts';
+import { formatMessage, inHistory } from './format.ts';
 import { EXIT } from './exit-codes.ts';
+import { CliOutbox } from './outbox.ts';
 import { ask, readPassword } from './prompt.ts';
 
 const COMMANDS = `Commands: /to <user> switch contact · /history · /safety · /verify · /accept · /whoami · /quit`;
@@ -61,9 +62,27 @@ export async function runChat(
       `⚠ The safety number with ${c.username} changed. Compare it (/safety), then /accept to keep talking.`,
     ),
   );
-  m.on('error', (e) => show(`! ${isClientError(e) ? `${e.code}: ` : ''}${(e as Error).message}`));
+  const describe = (e: unknown) =>
+    `${isClientError(e) ? `${e.code}: ` : ''}${(e as Error | undefined)?.message ?? 'refused'}`;
+  m.on('error', (e) => show(`! ${describe(e)}`));
+
+  // What is typed goes through the outbox: while the connection is down it waits (encrypted,
+  // across restarts) and goes out, in order, once it is back.
+  const box = await CliOutbox.open(m, {
+    canSend: () => m.connectionState === 'connected',
+    retry: true,
+    failed: (entry, error) => show(`! not sent to ${entry.peer}: ${describe(error)}`),
+    blocked: (who) =>
+      show(`⚠ Held for ${who}: their safety number changed. /to ${who}, /safety, then /accept.`),
+    error: (e) => show(`! outbox: ${describe(e)}`),
+  });
+  m.on('connection-state', (state) => {
+    if (state === 'connected') void box.outbox.flush();
+  });
 
   show(`Logged in as ${m.username} on ${serverUrl}. ${COMMANDS}`);
+  if (box.outbox.entries.length > 0)
+    show(`${box.outbox.entries.length} message(s) in the outbox go out once connected.`);
   if (!peer) show('Pick a contact with /to <username>.');
   setPrompt();
   m.connect();
@@ -77,7 +96,8 @@ export async function runChat(
         show('No contact yet: /to <username>');
         return true;
       }
-      await m.send(peer, text);
+      await box.outbox.enqueue(peer, text);
+      if (m.connectionState !== 'connected') show('· queued: it goes out once connected');
       return true;
     }
     const [cmd, ...rest] = text.split(/\s+/);
@@ -92,10 +112,12 @@ export async function runChat(
       case '/to':
         peer = rest[0]?.toLowerCase();
         setPrompt();
-        if (peer) for (const r of (await m.history(peer)).slice(-10)) show(formatMessage(r));
+        if (peer)
+          for (const r of (await m.history(peer)).filter(inHistory).slice(-10))
+            show(formatMessage(r));
         break;
       case '/history':
-        for (const r of await m.history(needPeer())) show(formatMessage(r));
+        for (const r of (await m.history(needPeer())).filter(inHistory)) show(formatMessage(r));
         break;
       case '/safety': {
         const n = await m.safetyNumber(needPeer());
@@ -111,6 +133,7 @@ export async function runChat(
       case '/accept':
         await m.acceptIdentity(needPeer());
         show(`Accepted ${peer}'s new identity key.`);
+        await box.outbox.unblock(needPeer());
         break;
       case '/whoami':
         show(`${m.username} on ${serverUrl}, identity key ${await m.identityKey()}`);
@@ -130,6 +153,8 @@ export async function runChat(
     rl.prompt();
   }
   rl.close();
+  // A message being posted right now finishes (or stays queued) before the store closes.
+  await box.idle();
   m.disconnect();
   return EXIT.OK;
 }

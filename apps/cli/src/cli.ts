@@ -5,12 +5,19 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClientError, type Messenger } from '@susurro/client';
+import {
+  ClientError,
+  isClientError,
+  type Messenger,
+  type MessageRecord,
+  type OutboxEntry,
+} from '@susurro/client';
 import { openNodeMessenger } from '@susurro/client/node';
 import { formatSafetyNumber } from '@susurro/protocol';
 import { runChat } from './chat.ts';
-import { formatMessage } from './format.ts';
+import { formatEntry, formatMessage, formatTime, inHistory } from './format.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
+import { CliOutbox } from './outbox.ts';
 import { readPassword, readStdinLine } from './prompt.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -25,8 +32,10 @@ Commands:
   register <username>          create an account and this device's keys (password from prompt/stdin)
   login <username>             log in on this device (password from prompt/stdin)
   logout                       revoke this device's token
-  send <username> <text…>      send a message ("-" reads the text from stdin)
+  send <username> <text…>      send a message ("-" reads the text from stdin); kept in the outbox
+                               if the server cannot take it now
   receive                      fetch, decrypt and print pending messages, then exit
+  outbox [clear [username]]    list messages waiting to be sent (or drop them)
   history [username]           print stored conversation history
   contacts                     list contacts and their trust state
   fingerprint                  print this device's public identity key
@@ -44,6 +53,10 @@ Options:
 
 The local store is encrypted with SUSURRO_PASSPHRASE if set, otherwise with a random key kept
 in <config>/store.key (protects a copied database, not a copied directory).
+
+A message the server cannot take (unreachable, busy, token expired) stays in the outbox, encrypted
+with the store, and goes out with the next send, receive, accept or chat; one to a contact whose
+identity changed goes out after accept. Messages refused for good are reported and dropped.
 
 Exit codes: 0 ok · 1 failure · 2 usage · 3 not logged in / wrong password · 4 contact's identity
 changed (run accept) · 5 server unreachable · 6 no such user or device
@@ -135,7 +148,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         const to = arg(0, 'username');
         const text = args[1] === '-' ? await readStdinLine() : args.slice(1).join(' ');
         if (!text) usage('send: missing <text>');
-        const record = await m.send(to, text);
+        if (!m.isLoggedIn) throw new ClientError('NOT_LOGGED_IN', 'log in first');
+        const record = await sendThroughOutbox(m, to, text, io);
         print(`Sent to ${record.peer} (${record.id})`, record);
         break;
       }
@@ -144,10 +158,33 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         if (json) io.out(JSON.stringify(received));
         else if (!received.length) io.out('No new messages');
         else for (const r of received) io.out(formatMessage(r));
+        await flushOutbox(m, io);
+        break;
+      }
+      case 'outbox': {
+        const box = await CliOutbox.open(m, {
+          canSend: () => false,
+          retry: false,
+          failed: () => undefined,
+          error: (e) => io.err(`error: ${(e as Error).message}`),
+        });
+        const entries = box.outbox.entries;
+        if (args[0] === 'clear') {
+          const who = args[1]?.trim().toLowerCase();
+          const dropped = entries.filter((e) => who === undefined || e.peer === who);
+          for (const e of dropped) await box.outbox.discard(e.localId);
+          print(`Dropped ${dropped.length} message(s) from the outbox`, {
+            dropped: dropped.length,
+          });
+        } else if (args[0] !== undefined) {
+          usage(`outbox: unknown subcommand "${args[0]}"`);
+        } else if (json) io.out(JSON.stringify(entries));
+        else if (!entries.length) io.out('The outbox is empty');
+        else for (const e of entries) io.out(formatEntry(e));
         break;
       }
       case 'history': {
-        const records = await m.history(args[0]);
+        const records = (await m.history(args[0])).filter(inHistory);
         if (json) io.out(JSON.stringify(records));
         else for (const r of records) io.out(formatMessage(r));
         break;
@@ -189,6 +226,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
         const c = await m.acceptIdentity(arg(0, 'username'));
         if (!c) throw new ClientError('NOT_FOUND', `no contact named ${args[0]}`);
         print(`Accepted the new identity key of ${c.username}; compare safety numbers again`, c);
+        await flushOutbox(m, io, c.username);
         break;
       }
       case 'whoami':
@@ -220,4 +258,95 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   } finally {
     await messenger?.close().catch(() => undefined);
   }
+}
+
+/** A queued message that went out, or one that was dropped, noted on stderr (stdout stays data). */
+function noteSent(io: CliIo, record: MessageRecord): void {
+  io.err(`Sent queued message to ${record.peer} (${record.id})`);
+}
+
+function noteDropped(io: CliIo, entry: OutboxEntry, error: unknown): void {
+  const code = isClientError(error) ? `${error.code}: ` : '';
+  io.err(
+    `Dropped a message to ${entry.peer} written ${formatTime(entry.createdAt)} UTC: ` +
+      `${code}${(error as Error | undefined)?.message ?? 'refused'}`,
+  );
+}
+
+/**
+ * `send`: the new message joins the outbox behind any older ones and the outbox sends them in
+ * order. Resolves with its record once the server took it; otherwise throws what stopped it:
+ * the server's refusal (the message is dropped), or why it is still waiting (it is kept).
+ */
+async function sendThroughOutbox(
+  m: Messenger,
+  to: string,
+  text: string,
+  io: CliIo,
+): Promise<MessageRecord> {
+  const sent = new Map<string, MessageRecord>();
+  const refused = new Map<string, unknown>();
+  const store: { error?: Error } = {};
+  const box = await CliOutbox.open(m, {
+    canSend: () => true,
+    retry: false,
+    sent: (entry, record) => sent.set(entry.localId, record),
+    failed: (entry, error) => refused.set(entry.localId, error),
+    error: (e) => (store.error ??= e instanceof Error ? e : new Error(String(e))),
+  });
+  const mine = await box.outbox.enqueue(to, text);
+  await box.idle();
+  // An older message to the same contact that was refused for good held this one back for
+  // that pass; it is gone now, so one more pass.
+  const waiting = () => box.outbox.entries.find((e) => e.localId === mine.localId);
+  if (waiting()?.state === 'queued' && box.dropped > 0) {
+    await box.outbox.flush();
+    await box.idle();
+  }
+  if (store.error !== undefined) throw store.error;
+  for (const [id, record] of sent) if (id !== mine.localId) noteSent(io, record);
+  for (const [id, error] of refused) {
+    const entry = box.droppedEntries.get(id);
+    if (id !== mine.localId && entry) noteDropped(io, entry, error);
+  }
+  const record = sent.get(mine.localId);
+  if (record) return record;
+  if (refused.has(mine.localId)) throw refused.get(mine.localId);
+  const entry = waiting() ?? mine;
+  // Blocked itself, or held behind an older message to the same contact that is.
+  const held = box.outbox.entries.some((e) => e.peer === entry.peer && e.state === 'blocked');
+  if (held || box.lastError === undefined) {
+    throw new ClientError(
+      'UNTRUSTED_IDENTITY',
+      `${entry.peer}'s identity key changed: compare safety numbers ` +
+        `(susurro safety-number ${entry.peer}), then "susurro accept ${entry.peer}" sends the ` +
+        `message, which waits in the outbox`,
+    );
+  }
+  const cause = box.lastError;
+  throw new ClientError(
+    isClientError(cause) ? cause.code : 'NETWORK_ERROR',
+    `${(cause as Error).message}; the message waits in the outbox and goes out with the next ` +
+      `send, receive or chat ("susurro outbox" lists it)`,
+    { cause },
+  );
+}
+
+/**
+ * Sends what waits in the outbox (after `receive` or `accept`), noting on stderr what went
+ * out, what was dropped and what still waits. Never fails the command it follows.
+ */
+async function flushOutbox(m: Messenger, io: CliIo, unblock?: string): Promise<void> {
+  const box = await CliOutbox.open(m, {
+    canSend: () => true,
+    retry: false,
+    sent: (_entry, record) => noteSent(io, record),
+    failed: (entry, error) => noteDropped(io, entry, error),
+    error: (e) => io.err(`error: ${(e as Error).message}`),
+  });
+  if (unblock !== undefined) await box.outbox.unblock(unblock);
+  else if (box.outbox.entries.length > 0) await box.outbox.flush();
+  await box.idle();
+  const left = box.outbox.entries.length;
+  if (left > 0) io.err(`${left} message(s) still wait in the outbox ("susurro outbox" lists them)`);
 }
