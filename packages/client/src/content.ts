@@ -54,3 +54,6 @@ export function newMessageId(random: (n: number) => Uint8Array, now: number): st
   const tail = Array.from(random(10), (b) => b.toString(16).padStart(2, '0')).join('');
   return time.toString(16).padStart(12, '0') + tail;
 }
+
+/** What `newMessageId` makes. */
+export const MESSAGE_ID = /^[0-9a-f]{32}$/;

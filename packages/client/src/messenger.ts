@@ -15,7 +15,7 @@ import {
 import { HttpApi, type FetchLike } from './api/http-api.ts';
 import type { QueuedMessage, ServerFrame } from './api/types.ts';
 import { fromBase64, toBase64 } from './base64.ts';
-import { decodeContent, encodeContent, newMessageId, type Content } from './content.ts';
+import { decodeContent, encodeContent, MESSAGE_ID, newMessageId, type Content } from './content.ts';
 import { ClientError, isClientError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { PreKeyManager } from './keys/prekeys.ts';
@@ -159,8 +159,14 @@ export class Messenger extends Emitter<MessengerEvents> {
     return this.connection?.connectionState ?? 'offline';
   }
 
-  /** RF03: encrypt for every device of `peer` and hand the envelopes to the server. */
-  send(peer: string, body: string): Promise<MessageRecord> {
+  /**
+   * RF03: encrypt for every device of `peer` and hand the envelopes to the server. `id` (from
+   * `newMessageId`) makes retries idempotent: sent again with the same id, a message whose post
+   * did not complete is encrypted and posted again under that id (the server acks envelopes it
+   * already stored without storing them twice; the recipient drops a second copy by id), and
+   * one whose post did complete is returned as it is, without posting.
+   */
+  send(peer: string, body: string, options: { id?: string } = {}): Promise<MessageRecord> {
     return this.serialised(async () => {
       const identity = await this.requireIdentity();
       if (new TextEncoder().encode(body).length > MAX_TEXT_BYTES) {
@@ -170,8 +176,10 @@ export class Messenger extends Emitter<MessengerEvents> {
         );
       }
       const to = peer.trim().toLowerCase();
-      const record: MessageRecord = {
-        id: newMessageId(this.options.env.random, this.now()),
+      const earlier = await this.earlierAttempt(to, body, options.id);
+      if (earlier && earlier.status !== 'sending') return earlier;
+      const record: MessageRecord = earlier ?? {
+        id: options.id ?? newMessageId(this.options.env.random, this.now()),
         peer: to,
         direction: 'out',
         body,
@@ -190,6 +198,23 @@ export class Messenger extends Emitter<MessengerEvents> {
     });
   }
 
+  /** The record of an earlier `send` with this id, if any; an id taken otherwise is refused. */
+  private async earlierAttempt(
+    to: string,
+    body: string,
+    id: string | undefined,
+  ): Promise<MessageRecord | undefined> {
+    if (id === undefined) return undefined;
+    if (!MESSAGE_ID.test(id)) {
+      throw new ClientError('INVALID_ARGUMENT', 'a message id is 32 hex digits (newMessageId)');
+    }
+    const earlier = await this.options.store.getMessage(to, id);
+    if (earlier && (earlier.direction !== 'out' || earlier.body !== body)) {
+      throw new ClientError('INVALID_ARGUMENT', `message id ${id} is taken by another message`);
+    }
+    return earlier;
+  }
+
   /**
    * An outbox over this device's encrypted store (see outbox.ts): what the user writes while
    * the server cannot take it is kept, encrypted, and goes out through `send` later. `send`
@@ -199,7 +224,8 @@ export class Messenger extends Emitter<MessengerEvents> {
     options: Omit<OutboxOptions, 'store' | 'send'> & { send?: OutboxOptions['send'] },
   ): Outbox {
     return new Outbox({
-      send: (peer, body) => this.send(peer, body),
+      send: (peer, body, id) => this.send(peer, body, id === undefined ? {} : { id }),
+      newMessageId: () => newMessageId(this.options.env.random, this.now()),
       ...options,
       store: this.options.store.vault,
     });

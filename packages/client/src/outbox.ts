@@ -13,10 +13,13 @@
  *   after `retryMs`; a changed identity key blocks it until the user accepts the key; anything
  *   else marks it `failed` with the code, for the user to retry or discard.
  *
- * One wrinkle of the SDK: it stores the outgoing record (status `sending`) before it posts the
- * envelopes, so a failure mid-post leaves a `sending` record behind. The retried message gets
- * a new id; views hide records still in `sending`, and the outbox entry stands for the message
- * until it is sent.
+ * Each entry carries the message id it is sent under (`messageId`, given `newMessageId`), so
+ * every attempt is the same message: `Messenger.send` with that id posts again only what did
+ * not complete, the server and the recipient drop second copies, and a crash between a post
+ * and the entry's removal costs nothing. The SDK stores the outgoing record (status
+ * `sending`) before it posts, so while an entry waits its record stays in `sending`; views
+ * hide such records and show the entry. (Entries stored before ids were given send without
+ * one: a lost answer then means a second copy under a new id.)
  */
 import { isClientError } from './errors.ts';
 import { OUTBOX_RETRY_MS } from './limits.ts';
@@ -32,6 +35,8 @@ export interface OutboxEntry {
   state: OutboxState;
   /** Why it failed (an error code), for `failed` entries. */
   errorCode?: string;
+  /** The id every attempt sends the message under (see above). */
+  readonly messageId?: string;
 }
 
 /** The part of VaultStore the outbox uses (tests pass a vault over MemoryBackend). */
@@ -42,10 +47,13 @@ export interface RecordStore {
 
 export interface OutboxOptions {
   store: RecordStore;
-  send: (peer: string, body: string) => Promise<MessageRecord>;
+  /** Sends one entry; `messageId` is the entry's, when it has one (see above). */
+  send: (peer: string, body: string, messageId?: string) => Promise<MessageRecord>;
   canSend: () => boolean;
   now: () => number;
   newId: () => string;
+  /** Makes each new entry's message id (`newMessageId`); without it, entries have none. */
+  newMessageId?: () => string;
   /** Any entry changed state (for re-rendering). */
   onChange: () => void;
   onSent: (entry: OutboxEntry, record: MessageRecord) => void;
@@ -111,6 +119,7 @@ export class Outbox {
       body,
       createdAt: this.o.now(),
       state: 'queued',
+      ...(this.o.newMessageId && { messageId: this.o.newMessageId() }),
     };
     await this.persist(entry);
     this.items.push(entry);
@@ -194,7 +203,7 @@ export class Outbox {
       this.o.onChange();
       let record: MessageRecord;
       try {
-        record = await this.o.send(entry.peer, entry.body);
+        record = await this.o.send(entry.peer, entry.body, entry.messageId);
       } catch (e) {
         const { state, code } = classifySendError(e);
         entry.state = state;
@@ -209,8 +218,8 @@ export class Outbox {
         held.add(entry.peer);
         continue;
       }
-      // A crash right here sends it again after the reload (a new id, so the peer sees it
-      // twice): at-least-once, the price of not being able to pass our id to the SDK.
+      // A crash right here sends it again after the reload: under its message id that only
+      // returns the stored record (an entry without one goes out twice).
       await this.o.store.write([[recordKey(this.prefix, entry), undefined]]);
       this.items = this.items.filter((i) => i !== entry);
       this.o.onSent(entry, record);

@@ -97,6 +97,27 @@ describe('outbox', () => {
     expect(other.entries).toEqual([]);
   });
 
+  it('sends every attempt of an entry under the same message id, kept across a reload', async () => {
+    const attempts: Array<string | undefined> = [];
+    let fail = true;
+    const t = await setup((p, b, id) => {
+      attempts.push(id);
+      return fail
+        ? Promise.reject(new ClientError('NETWORK_ERROR', 'down'))
+        : Promise.resolve(recordFor(p, b));
+    });
+    let n = 0;
+    const outbox = new Outbox({ ...t.options, newMessageId: () => `message-${++n}` });
+    await outbox.enqueue('bob', 'a');
+    await outbox.idle();
+    fail = false;
+    const reloaded = new Outbox({ ...t.options, newMessageId: () => 'never used' });
+    await reloaded.load();
+    await reloaded.flush();
+    expect(attempts).toEqual(['message-1', 'message-1']);
+    expect(t.sent.map((r) => r.body)).toEqual(['a']);
+  });
+
   it('sends oldest first and reports each sent record', async () => {
     const t = await setup((p, b) => Promise.resolve(recordFor(p, b)));
     t.online.value = false;

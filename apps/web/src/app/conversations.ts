@@ -5,6 +5,7 @@
  */
 import {
   MAX_TEXT_BYTES,
+  newMessageId,
   Outbox,
   type ContactRecord,
   type MessageRecord,
@@ -52,10 +53,11 @@ export class Conversations {
     this.readMarks = new ReadMarks(records);
     this.outbox = new Outbox({
       store: records,
-      send: (peer, body) => m.send(peer, body),
+      send: (peer, body, id) => m.send(peer, body, id === undefined ? {} : { id }),
       canSend: () => m.connectionState === 'connected',
       now: () => Date.now(),
       newId: () => toHex(systemRandom(16)),
+      newMessageId: () => newMessageId(systemRandom, Date.now()),
       onChange: o.onChange,
       onSent: (_entry, record) => {
         this.add(record);

@@ -1,0 +1,57 @@
+/**
+ * Retries of one message under one id (what the outbox does after a failure), against a real
+ * server process: a lost answer never makes a second copy. A file of its own: the server's
+ * per-IP registration limit is counted per file (see sdk-fixture.ts).
+ */
+import { systemRandom } from '@susurro/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientError, isClientError, newMessageId } from '../src/index.ts';
+import { startSdkFixture, type SdkFixture } from './sdk-fixture.ts';
+
+let fixture: SdkFixture;
+beforeAll(async () => {
+  fixture = await startSdkFixture();
+});
+afterAll(async () => {
+  await fixture.close();
+});
+
+describe('idempotent send', () => {
+  it('sends a message once under its id, however often a lost answer makes the caller retry', async () => {
+    const { alice, bob, b } = await fixture.registeredPair();
+    const id = newMessageId(systemRandom, Date.now());
+    // The server stores the first post, but its answer never arrives.
+    const api = alice.m.api;
+    const post = api.send.bind(api);
+    let lose = true;
+    api.send = async (envelope) => {
+      const answer = await post(envelope);
+      if (lose) {
+        lose = false;
+        throw new ClientError('NETWORK_ERROR', 'answer lost');
+      }
+      return answer;
+    };
+    const lost: unknown = await alice.m.send(b, 'only once', { id }).catch((e: unknown) => e);
+    expect(isClientError(lost, 'NETWORK_ERROR')).toBe(true);
+    expect(await alice.m.history(b)).toEqual([expect.objectContaining({ id, status: 'sending' })]);
+
+    expect(await alice.m.send(b, 'only once', { id })).toMatchObject({ id, status: 'sent' });
+    // Completed: returned as it is, nothing posted.
+    let posts = 0;
+    api.send = (envelope) => (posts++, post(envelope));
+    expect(await alice.m.send(b, 'only once', { id })).toMatchObject({ id, status: 'sent' });
+    expect(posts).toBe(0);
+    expect((await bob.m.receivePending()).map((r) => r.body)).toEqual(['only once']);
+    expect(await alice.m.history(b)).toHaveLength(1);
+
+    // An id is ours to reuse only for the same message.
+    for (const [badId, body] of [
+      ['not-an-id', 'x'],
+      [id, 'another text'],
+    ] as const) {
+      const err: unknown = await alice.m.send(b, body, { id: badId }).catch((e: unknown) => e);
+      expect(isClientError(err, 'INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+});
