@@ -38,8 +38,8 @@ export class CliOutbox {
   private constructor(m: Messenger, hooks: CliOutboxHooks) {
     this.#hooks = hooks;
     this.outbox = m.outbox({
-      send: (peer, body, id) =>
-        m.send(peer, body, id === undefined ? {} : { id }).catch((e: unknown) => {
+      send: (peer, body, options) =>
+        m.send(peer, body, options).catch((e: unknown) => {
           this.lastError = e;
           throw e;
         }),

@@ -2,7 +2,12 @@
  * @susurro/client — the SDK every Susurro client uses (isomorphic). Node helpers (SQLite
  * store, `ws`) live at `@susurro/client/node`; browsers bring IndexedDB and WebSocket.
  */
-export { Messenger, type MessengerEvents, type MessengerOptions } from './messenger.ts';
+export {
+  Messenger,
+  type MessengerEvents,
+  type MessengerOptions,
+  type SendOptions,
+} from './messenger.ts';
 export { ClientError, isClientError, CLIENT_ERROR_CODES, type ClientErrorCode } from './errors.ts';
 export * from './limits.ts';
 export { HttpApi, type FetchLike } from './api/http-api.ts';

@@ -58,6 +58,14 @@ export interface MessengerOptions {
   now?: () => number;
 }
 
+/** How `Messenger.send` identifies and dates a message (a retry passes the same again). */
+export interface SendOptions {
+  /** A `newMessageId`; sending again with it never makes a second copy (see `send`). */
+  readonly id?: string;
+  /** When the user wrote it (ms since the epoch); default now. */
+  readonly sentAt?: number;
+}
+
 export class Messenger extends Emitter<MessengerEvents> {
   readonly api: HttpApi;
   private readonly sessions: PeerSessions;
@@ -164,9 +172,10 @@ export class Messenger extends Emitter<MessengerEvents> {
    * `newMessageId`) makes retries idempotent: sent again with the same id, a message whose post
    * did not complete is encrypted and posted again under that id (the server acks envelopes it
    * already stored without storing them twice; the recipient drops a second copy by id), and
-   * one whose post did complete is returned as it is, without posting.
+   * one whose post did complete is returned as it is, without posting. `sentAt` dates it
+   * (the outbox passes when the user wrote it).
    */
-  send(peer: string, body: string, options: { id?: string } = {}): Promise<MessageRecord> {
+  send(peer: string, body: string, options: SendOptions = {}): Promise<MessageRecord> {
     return this.serialised(async () => {
       const identity = await this.requireIdentity();
       if (new TextEncoder().encode(body).length > MAX_TEXT_BYTES) {
@@ -174,6 +183,10 @@ export class Messenger extends Emitter<MessengerEvents> {
           'INVALID_ARGUMENT',
           `messages are limited to ${MAX_TEXT_BYTES} bytes`,
         );
+      }
+      const { sentAt = this.now() } = options;
+      if (!Number.isSafeInteger(sentAt) || sentAt < 0) {
+        throw new ClientError('INVALID_ARGUMENT', 'sentAt is a time in ms since the epoch');
       }
       const to = peer.trim().toLowerCase();
       const earlier = await this.earlierAttempt(to, body, options.id);
@@ -183,7 +196,7 @@ export class Messenger extends Emitter<MessengerEvents> {
         peer: to,
         direction: 'out',
         body,
-        sentAt: this.now(),
+        sentAt,
         status: 'sending',
       };
       await this.deliver(
@@ -224,7 +237,7 @@ export class Messenger extends Emitter<MessengerEvents> {
     options: Omit<OutboxOptions, 'store' | 'send'> & { send?: OutboxOptions['send'] },
   ): Outbox {
     return new Outbox({
-      send: (peer, body, id) => this.send(peer, body, id === undefined ? {} : { id }),
+      send: (peer, body, sendOptions) => this.send(peer, body, sendOptions),
       newMessageId: () => newMessageId(this.options.env.random, this.now()),
       ...options,
       store: this.options.store.vault,

@@ -14,7 +14,7 @@
  *   else marks it `failed` with the code, for the user to retry or discard.
  *
  * Each entry carries the message id it is sent under (`messageId`, given `newMessageId`), so
- * every attempt is the same message: `Messenger.send` with that id posts again only what did
+ * every attempt is the same message, dated when it was written (`createdAt`): `Messenger.send` with that id posts again only what did
  * not complete, the server and the recipient drop second copies, and a crash between a post
  * and the entry's removal costs nothing. The SDK stores the outgoing record (status
  * `sending`) before it posts, so while an entry waits its record stays in `sending`; views
@@ -23,6 +23,7 @@
  */
 import { isClientError } from './errors.ts';
 import { OUTBOX_RETRY_MS } from './limits.ts';
+import type { SendOptions } from './messenger.ts';
 import type { MessageRecord } from './store/client-store.ts';
 
 export type OutboxState = 'queued' | 'sending' | 'blocked' | 'failed';
@@ -47,8 +48,11 @@ export interface RecordStore {
 
 export interface OutboxOptions {
   store: RecordStore;
-  /** Sends one entry; `messageId` is the entry's, when it has one (see above). */
-  send: (peer: string, body: string, messageId?: string) => Promise<MessageRecord>;
+  /**
+   * Sends one entry: for an entry with a `messageId`, under that id and dated `createdAt`
+   * (the options of `Messenger.send`); an entry without one gets no options.
+   */
+  send: (peer: string, body: string, options?: SendOptions) => Promise<MessageRecord>;
   canSend: () => boolean;
   now: () => number;
   newId: () => string;
@@ -203,7 +207,13 @@ export class Outbox {
       this.o.onChange();
       let record: MessageRecord;
       try {
-        record = await this.o.send(entry.peer, entry.body, entry.messageId);
+        record = await this.o.send(
+          entry.peer,
+          entry.body,
+          entry.messageId === undefined
+            ? undefined
+            : { id: entry.messageId, sentAt: entry.createdAt },
+        );
       } catch (e) {
         const { state, code } = classifySendError(e);
         entry.state = state;

@@ -20,6 +20,7 @@ describe('idempotent send', () => {
   it('sends a message once under its id, however often a lost answer makes the caller retry', async () => {
     const { alice, bob, b } = await fixture.registeredPair();
     const id = newMessageId(systemRandom, Date.now());
+    const sentAt = Date.now() - 60_000; // written a minute ago, while offline
     // The server stores the first post, but its answer never arrives.
     const api = alice.m.api;
     const post = api.send.bind(api);
@@ -32,25 +33,35 @@ describe('idempotent send', () => {
       }
       return answer;
     };
-    const lost: unknown = await alice.m.send(b, 'only once', { id }).catch((e: unknown) => e);
+    const lost: unknown = await alice.m
+      .send(b, 'only once', { id, sentAt })
+      .catch((e: unknown) => e);
     expect(isClientError(lost, 'NETWORK_ERROR')).toBe(true);
     expect(await alice.m.history(b)).toEqual([expect.objectContaining({ id, status: 'sending' })]);
 
-    expect(await alice.m.send(b, 'only once', { id })).toMatchObject({ id, status: 'sent' });
+    expect(await alice.m.send(b, 'only once', { id, sentAt })).toMatchObject({
+      id,
+      sentAt,
+      status: 'sent',
+    });
     // Completed: returned as it is, nothing posted.
     let posts = 0;
     api.send = (envelope) => (posts++, post(envelope));
     expect(await alice.m.send(b, 'only once', { id })).toMatchObject({ id, status: 'sent' });
     expect(posts).toBe(0);
-    expect((await bob.m.receivePending()).map((r) => r.body)).toEqual(['only once']);
+    expect(await bob.m.receivePending()).toEqual([
+      expect.objectContaining({ body: 'only once', sentAt }),
+    ]);
     expect(await alice.m.history(b)).toHaveLength(1);
 
-    // An id is ours to reuse only for the same message.
-    for (const [badId, body] of [
-      ['not-an-id', 'x'],
-      [id, 'another text'],
+    // An id is ours to reuse only for the same message; a date is a time in ms.
+    for (const [body, options] of [
+      ['x', { id: 'not-an-id' }],
+      ['another text', { id }],
+      ['x', { sentAt: -1 }],
+      ['x', { sentAt: Number.NaN }],
     ] as const) {
-      const err: unknown = await alice.m.send(b, body, { id: badId }).catch((e: unknown) => e);
+      const err: unknown = await alice.m.send(b, body, options).catch((e: unknown) => e);
       expect(isClientError(err, 'INVALID_ARGUMENT')).toBe(true);
     }
   });

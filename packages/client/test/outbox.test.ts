@@ -13,6 +13,7 @@ import {
   Outbox,
   type MessageRecord,
   type OutboxOptions,
+  type SendOptions,
 } from '../src/index.ts';
 
 async function setup(send: OutboxOptions['send'], online = { value: true }) {
@@ -98,23 +99,24 @@ describe('outbox', () => {
   });
 
   it('sends every attempt of an entry under the same message id, kept across a reload', async () => {
-    const attempts: Array<string | undefined> = [];
+    const attempts: Array<SendOptions | undefined> = [];
     let fail = true;
-    const t = await setup((p, b, id) => {
-      attempts.push(id);
+    const t = await setup((p, b, options) => {
+      attempts.push(options);
       return fail
         ? Promise.reject(new ClientError('NETWORK_ERROR', 'down'))
         : Promise.resolve(recordFor(p, b));
     });
     let n = 0;
     const outbox = new Outbox({ ...t.options, newMessageId: () => `message-${++n}` });
-    await outbox.enqueue('bob', 'a');
+    const written = await outbox.enqueue('bob', 'a');
     await outbox.idle();
     fail = false;
     const reloaded = new Outbox({ ...t.options, newMessageId: () => 'never used' });
     await reloaded.load();
     await reloaded.flush();
-    expect(attempts).toEqual(['message-1', 'message-1']);
+    const same = { id: 'message-1', sentAt: written.createdAt };
+    expect(attempts).toEqual([same, same]);
     expect(t.sent.map((r) => r.body)).toEqual(['a']);
   });
 

@@ -53,7 +53,7 @@ export class Conversations {
     this.readMarks = new ReadMarks(records);
     this.outbox = new Outbox({
       store: records,
-      send: (peer, body, id) => m.send(peer, body, id === undefined ? {} : { id }),
+      send: (peer, body, options) => m.send(peer, body, options),
       canSend: () => m.connectionState === 'connected',
       now: () => Date.now(),
       newId: () => toHex(systemRandom(16)),
