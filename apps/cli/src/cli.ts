@@ -55,8 +55,8 @@ The local store is encrypted with SUSURRO_PASSPHRASE if set, otherwise with a ra
 in <config>/store.key (protects a copied database, not a copied directory).
 
 A message the server cannot take (unreachable, busy, token expired) stays in the outbox, encrypted
-with the store, and goes out with the next send, receive, accept or chat; one to a contact whose
-identity changed goes out after accept. Messages refused for good are reported and dropped.
+with the store, and goes out with the next send, receive, login, accept or chat; one to a contact
+whose identity changed goes out after accept. Messages refused for good are reported and dropped.
 
 Exit codes: 0 ok · 1 failure · 2 usage · 3 not logged in / wrong password · 4 contact's identity
 changed (run accept) · 5 server unreachable · 6 no such user or device
@@ -138,6 +138,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
           `${command === 'register' ? 'Registered' : 'Logged in'} as ${m.username} on ${serverUrl}`,
           { username: m.username, server: serverUrl },
         );
+        // What waited for a fresh token (UNAUTHORIZED) goes out now.
+        if (command === 'login') await flushOutbox(m, io);
         break;
       }
       case 'logout':
@@ -333,8 +335,8 @@ async function sendThroughOutbox(
 }
 
 /**
- * Sends what waits in the outbox (after `receive` or `accept`), noting on stderr what went
- * out, what was dropped and what still waits. Never fails the command it follows.
+ * Sends what waits in the outbox (after `receive`, `login` or `accept`), noting on stderr
+ * what went out, what was dropped and what still waits. Never fails the command it follows.
  */
 async function flushOutbox(m: Messenger, io: CliIo, unblock?: string): Promise<void> {
   const box = await CliOutbox.open(m, {

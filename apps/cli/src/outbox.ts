@@ -2,9 +2,9 @@
  * The terminal client's outbox: the SDK's Outbox over this device's encrypted store. A message
  * the server could not take (unreachable, busy, rate limited, token expired) stays queued and
  * goes out, oldest first, with the next command that reaches the server (`send`, `receive`,
- * `accept`, `chat`); one to a contact whose safety number changed waits for `accept`. A message
- * the server refused for good (no such user, no devices, too long) is reported and dropped,
- * as a plain `send` always did.
+ * `login`, `accept`, `chat`); one to a contact whose safety number changed waits for `accept`.
+ * A message the server refused for good (no such user, no devices, too long) is reported and
+ * dropped, as a plain `send` always did.
  */
 import { randomBytes } from 'node:crypto';
 import type { Messenger, MessageRecord, Outbox, OutboxEntry } from '@susurro/client';

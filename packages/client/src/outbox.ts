@@ -14,12 +14,13 @@
  *   else marks it `failed` with the code, for the user to retry or discard.
  *
  * Each entry carries the message id it is sent under (`messageId`, given `newMessageId`), so
- * every attempt is the same message, dated when it was written (`createdAt`): `Messenger.send` with that id posts again only what did
- * not complete, the server and the recipient drop second copies, and a crash between a post
- * and the entry's removal costs nothing. The SDK stores the outgoing record (status
- * `sending`) before it posts, so while an entry waits its record stays in `sending`; views
- * hide such records and show the entry. (Entries stored before ids were given send without
- * one: a lost answer then means a second copy under a new id.)
+ * every attempt is the same message, dated when it was written (`createdAt`): `Messenger.send`
+ * with that id posts again only what did not complete, the server and the recipient drop
+ * second copies, and a crash between a post and the entry's removal costs nothing. The SDK
+ * stores the outgoing record (status `sending`) before it posts, so while an entry waits its
+ * record stays in `sending`; views hide such records and show the entry. (Entries stored
+ * before ids were given send without one: a lost answer then means a second copy under a new
+ * id.)
  */
 import { isClientError } from './errors.ts';
 import { OUTBOX_RETRY_MS } from './limits.ts';
