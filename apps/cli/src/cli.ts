@@ -5,19 +5,13 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  ClientError,
-  isClientError,
-  type Messenger,
-  type MessageRecord,
-  type OutboxEntry,
-} from '@susurro/client';
+import { ClientError, type Messenger } from '@susurro/client';
 import { openNodeMessenger } from '@susurro/client/node';
 import { formatSafetyNumber } from '@susurro/protocol';
 import { runChat } from './chat.ts';
-import { formatEntry, formatMessage, formatTime, inHistory } from './format.ts';
+import { formatEntry, formatMessage, inHistory } from './format.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
-import { CliOutbox } from './outbox.ts';
+import { CliOutbox, flushOutbox, sendThroughOutbox } from './outbox.ts';
 import { readPassword, readStdinLine } from './prompt.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -260,95 +254,4 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   } finally {
     await messenger?.close().catch(() => undefined);
   }
-}
-
-/** A queued message that went out, or one that was dropped, noted on stderr (stdout stays data). */
-function noteSent(io: CliIo, record: MessageRecord): void {
-  io.err(`Sent queued message to ${record.peer} (${record.id})`);
-}
-
-function noteDropped(io: CliIo, entry: OutboxEntry, error: unknown): void {
-  const code = isClientError(error) ? `${error.code}: ` : '';
-  io.err(
-    `Dropped a message to ${entry.peer} written ${formatTime(entry.createdAt)} UTC: ` +
-      `${code}${(error as Error | undefined)?.message ?? 'refused'}`,
-  );
-}
-
-/**
- * `send`: the new message joins the outbox behind any older ones and the outbox sends them in
- * order. Resolves with its record once the server took it; otherwise throws what stopped it:
- * the server's refusal (the message is dropped), or why it is still waiting (it is kept).
- */
-async function sendThroughOutbox(
-  m: Messenger,
-  to: string,
-  text: string,
-  io: CliIo,
-): Promise<MessageRecord> {
-  const sent = new Map<string, MessageRecord>();
-  const refused = new Map<string, unknown>();
-  const store: { error?: Error } = {};
-  const box = await CliOutbox.open(m, {
-    canSend: () => true,
-    retry: false,
-    sent: (entry, record) => sent.set(entry.localId, record),
-    failed: (entry, error) => refused.set(entry.localId, error),
-    error: (e) => (store.error ??= e instanceof Error ? e : new Error(String(e))),
-  });
-  const mine = await box.outbox.enqueue(to, text);
-  await box.idle();
-  // An older message to the same contact that was refused for good held this one back for
-  // that pass; it is gone now, so one more pass.
-  const waiting = () => box.outbox.entries.find((e) => e.localId === mine.localId);
-  if (waiting()?.state === 'queued' && box.dropped > 0) {
-    await box.outbox.flush();
-    await box.idle();
-  }
-  if (store.error !== undefined) throw store.error;
-  for (const [id, record] of sent) if (id !== mine.localId) noteSent(io, record);
-  for (const [id, error] of refused) {
-    const entry = box.droppedEntries.get(id);
-    if (id !== mine.localId && entry) noteDropped(io, entry, error);
-  }
-  const record = sent.get(mine.localId);
-  if (record) return record;
-  if (refused.has(mine.localId)) throw refused.get(mine.localId);
-  const entry = waiting() ?? mine;
-  // Blocked itself, or held behind an older message to the same contact that is.
-  const held = box.outbox.entries.some((e) => e.peer === entry.peer && e.state === 'blocked');
-  if (held || box.lastError === undefined) {
-    throw new ClientError(
-      'UNTRUSTED_IDENTITY',
-      `${entry.peer}'s identity key changed: compare safety numbers ` +
-        `(susurro safety-number ${entry.peer}), then "susurro accept ${entry.peer}" sends the ` +
-        `message, which waits in the outbox`,
-    );
-  }
-  const cause = box.lastError;
-  throw new ClientError(
-    isClientError(cause) ? cause.code : 'NETWORK_ERROR',
-    `${(cause as Error).message}; the message waits in the outbox and goes out with the next ` +
-      `send, receive or chat ("susurro outbox" lists it)`,
-    { cause },
-  );
-}
-
-/**
- * Sends what waits in the outbox (after `receive`, `login` or `accept`), noting on stderr
- * what went out, what was dropped and what still waits. Never fails the command it follows.
- */
-async function flushOutbox(m: Messenger, io: CliIo, unblock?: string): Promise<void> {
-  const box = await CliOutbox.open(m, {
-    canSend: () => true,
-    retry: false,
-    sent: (_entry, record) => noteSent(io, record),
-    failed: (entry, error) => noteDropped(io, entry, error),
-    error: (e) => io.err(`error: ${(e as Error).message}`),
-  });
-  if (unblock !== undefined) await box.outbox.unblock(unblock);
-  else if (box.outbox.entries.length > 0) await box.outbox.flush();
-  await box.idle();
-  const left = box.outbox.entries.length;
-  if (left > 0) io.err(`${left} message(s) still wait in the outbox ("susurro outbox" lists them)`);
 }

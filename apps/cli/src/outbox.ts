@@ -7,7 +7,15 @@
  * dropped, as a plain `send` always did.
  */
 import { randomBytes } from 'node:crypto';
-import type { Messenger, MessageRecord, Outbox, OutboxEntry } from '@susurro/client';
+import {
+  ClientError,
+  isClientError,
+  type Messenger,
+  type MessageRecord,
+  type Outbox,
+  type OutboxEntry,
+} from '@susurro/client';
+import { formatTime } from './format.ts';
 
 export interface CliOutboxHooks {
   /** Whether sending is worth a try now (chat: the socket is up; one-shot commands: yes). */
@@ -26,29 +34,36 @@ export interface CliOutboxHooks {
   retry: boolean;
 }
 
+/** Where one-shot commands write their notes: stderr, so stdout stays data (`--json`). */
+export interface NoteSink {
+  err(line: string): void;
+}
+
 export class CliOutbox {
   readonly outbox: Outbox;
   /** The error of the latest failed attempt: the outbox sends one entry at a time. */
   lastError: unknown;
-  readonly #hooks: CliOutboxHooks;
   /** Entries refused for good and dropped, by local id. */
   readonly droppedEntries = new Map<string, OutboxEntry>();
   readonly #dropping: Array<Promise<void>> = [];
 
   private constructor(m: Messenger, hooks: CliOutboxHooks) {
-    this.#hooks = hooks;
     this.outbox = m.outbox({
-      send: (peer, body, options) =>
-        m.send(peer, body, options).catch((e: unknown) => {
-          this.lastError = e;
-          throw e;
-        }),
       canSend: () => hooks.canSend(),
       now: () => Date.now(),
       newId: () => randomBytes(8).toString('hex'),
-      onChange: () => this.#dropFailed(),
+      onChange: () => undefined,
       onSent: (entry, record) => hooks.sent?.(entry, record),
       onBlocked: (peer) => hooks.blocked?.(peer),
+      onAttemptFailed: (entry, error) => {
+        this.lastError = error;
+        if (entry.state !== 'failed') return;
+        this.droppedEntries.set(entry.localId, entry);
+        hooks.failed(entry, error);
+        this.#dropping.push(
+          this.outbox.discard(entry.localId).catch((e: unknown) => hooks.error(e)),
+        );
+      },
       onError: (e) => hooks.error(e),
       setTimer: hooks.retry ? (fn, ms) => setTimeout(fn, ms).unref() : () => undefined,
     });
@@ -65,19 +80,94 @@ export class CliOutbox {
     await this.outbox.idle();
     await Promise.all(this.#dropping);
   }
+}
 
-  get dropped(): number {
-    return this.droppedEntries.size;
-  }
+function noteSent(io: NoteSink, record: MessageRecord): void {
+  io.err(`Sent queued message to ${record.peer} (${record.id})`);
+}
 
-  #dropFailed(): void {
-    for (const entry of this.outbox.entries) {
-      if (entry.state !== 'failed' || this.droppedEntries.has(entry.localId)) continue;
-      this.droppedEntries.set(entry.localId, entry);
-      this.#hooks.failed(entry, this.lastError);
-      this.#dropping.push(
-        this.outbox.discard(entry.localId).catch((e: unknown) => this.#hooks.error(e)),
-      );
-    }
+function noteDropped(io: NoteSink, entry: OutboxEntry, error: unknown): void {
+  const code = isClientError(error) ? `${error.code}: ` : '';
+  io.err(
+    `Dropped a message to ${entry.peer} written ${formatTime(entry.createdAt)} UTC: ` +
+      `${code}${(error as Error | undefined)?.message ?? 'refused'}`,
+  );
+}
+
+/**
+ * `susurro send`: the new message joins the outbox behind any older ones and the outbox sends
+ * them in order. Resolves with its record once the server took it; otherwise throws what
+ * stopped it: the server's refusal (the message is dropped), or why it is still waiting (it is
+ * kept). Older messages that went out or were dropped are noted on `io`.
+ */
+export async function sendThroughOutbox(
+  m: Messenger,
+  to: string,
+  text: string,
+  io: NoteSink,
+): Promise<MessageRecord> {
+  const sent = new Map<string, MessageRecord>();
+  const refused = new Map<string, unknown>();
+  const store: { error?: Error } = {};
+  const box = await CliOutbox.open(m, {
+    canSend: () => true,
+    retry: false,
+    sent: (entry, record) => sent.set(entry.localId, record),
+    failed: (entry, error) => refused.set(entry.localId, error),
+    error: (e) => (store.error ??= e instanceof Error ? e : new Error(String(e))),
+  });
+  const mine = await box.outbox.enqueue(to, text);
+  await box.idle();
+  // An older message to the same contact that was refused for good held this one back for
+  // that pass (the outbox keeps per-contact order); it is gone now, so one more pass.
+  const waiting = () => box.outbox.entries.find((e) => e.localId === mine.localId);
+  if (waiting()?.state === 'queued' && box.droppedEntries.size > 0) {
+    await box.outbox.flush();
+    await box.idle();
   }
+  if (store.error !== undefined) throw store.error;
+  for (const [id, record] of sent) if (id !== mine.localId) noteSent(io, record);
+  for (const [id, entry] of box.droppedEntries)
+    if (id !== mine.localId) noteDropped(io, entry, refused.get(id));
+  const record = sent.get(mine.localId);
+  if (record) return record;
+  if (refused.has(mine.localId)) throw refused.get(mine.localId);
+  const entry = waiting() ?? mine;
+  // Blocked itself, or held behind an older message to the same contact that is.
+  const held = box.outbox.entries.some((e) => e.peer === entry.peer && e.state === 'blocked');
+  if (held || box.lastError === undefined) {
+    throw new ClientError(
+      'UNTRUSTED_IDENTITY',
+      `${entry.peer}'s identity key changed: compare safety numbers ` +
+        `(susurro safety-number ${entry.peer}), then "susurro accept ${entry.peer}" sends the ` +
+        `message, which waits in the outbox`,
+    );
+  }
+  const cause = box.lastError;
+  throw new ClientError(
+    isClientError(cause) ? cause.code : 'NETWORK_ERROR',
+    `${(cause as Error).message}; the message waits in the outbox and goes out with the next ` +
+      `send, receive or chat ("susurro outbox" lists it)`,
+    { cause },
+  );
+}
+
+/**
+ * Sends what waits in the outbox (after `receive`, `login` or `accept`, which passes the
+ * contact to unblock), noting on `io` what went out, what was dropped and what still waits.
+ * Never fails the command it follows.
+ */
+export async function flushOutbox(m: Messenger, io: NoteSink, unblock?: string): Promise<void> {
+  const box = await CliOutbox.open(m, {
+    canSend: () => true,
+    retry: false,
+    sent: (_entry, record) => noteSent(io, record),
+    failed: (entry, error) => noteDropped(io, entry, error),
+    error: (e) => io.err(`error: ${(e as Error).message}`),
+  });
+  if (unblock !== undefined) await box.outbox.unblock(unblock);
+  else if (box.outbox.entries.length > 0) await box.outbox.flush();
+  await box.idle();
+  const left = box.outbox.entries.length;
+  if (left > 0) io.err(`${left} message(s) still wait in the outbox ("susurro outbox" lists them)`);
 }

@@ -64,6 +64,11 @@ export interface OutboxOptions {
   onSent: (entry: OutboxEntry, record: MessageRecord) => void;
   /** `peer`'s identity key changed: the user must review it before anything more goes out. */
   onBlocked: (peer: string) => void;
+  /**
+   * An attempt failed: `entry.state` already says what follows (queued, blocked or failed) and
+   * is stored; `error` is what `send` threw.
+   */
+  onAttemptFailed?: (entry: OutboxEntry, error: unknown) => void;
   /** Storage failed while flushing (the entries stay where they were). */
   onError: (e: unknown) => void;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -72,6 +77,7 @@ export interface OutboxOptions {
   /** Wait after a transient failure before the next pass (default OUTBOX_RETRY_MS). */
   retryMs?: number;
 }
+
 const TRANSIENT = new Set([
   'NETWORK_ERROR',
   'RATE_LIMITED',
@@ -220,6 +226,7 @@ export class Outbox {
         entry.state = state;
         if (state === 'failed') entry.errorCode = code;
         await this.persist(entry);
+        this.o.onAttemptFailed?.(entry, e);
         this.o.onChange();
         if (state === 'blocked') this.o.onBlocked(entry.peer);
         if (state === 'queued') {

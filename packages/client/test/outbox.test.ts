@@ -7,6 +7,7 @@ import { systemRandom, webCryptoProvider } from '@susurro/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   ClientError,
+  isClientError,
   MemoryBackend,
   VaultStore,
   classifySendError,
@@ -27,6 +28,7 @@ async function setup(send: OutboxOptions['send'], online = { value: true }) {
   let id = 0;
   const sent: MessageRecord[] = [];
   const blocked: string[] = [];
+  const attempts: string[] = []; // failed ones, as body:state:code
   const timers: Array<() => void> = [];
   const options: OutboxOptions = {
     store,
@@ -37,12 +39,24 @@ async function setup(send: OutboxOptions['send'], online = { value: true }) {
     onChange: () => undefined,
     onSent: (_e, r) => sent.push(r),
     onBlocked: (peer) => blocked.push(peer),
+    onAttemptFailed: (e, error) =>
+      attempts.push(`${e.body}:${e.state}:${isClientError(error) ? error.code : '?'}`),
     onError: (e) => {
       throw e;
     },
     setTimer: (fn) => timers.push(fn),
   };
-  return { backend, store, options, outbox: new Outbox(options), sent, blocked, timers, online };
+  return {
+    backend,
+    store,
+    options,
+    outbox: new Outbox(options),
+    sent,
+    blocked,
+    timers,
+    online,
+    attempts,
+  };
 }
 
 const recordFor = (peer: string, body: string): MessageRecord => ({
@@ -144,6 +158,7 @@ describe('outbox', () => {
     t.online.value = true;
     await t.outbox.flush();
     expect(states(t.outbox)).toEqual(['bob:a:queued', 'ann:b:queued']);
+    expect(t.attempts).toEqual(['a:queued:NETWORK_ERROR']);
     expect(t.timers).toHaveLength(1);
     fail = false;
     t.timers[0]!();
@@ -183,6 +198,7 @@ describe('outbox', () => {
     await t.outbox.enqueue('bob', 'a');
     await t.outbox.flush();
     expect(t.outbox.entries[0]).toMatchObject({ state: 'failed', errorCode: 'NO_DEVICES' });
+    expect(t.attempts).toEqual(['a:failed:NO_DEVICES']);
 
     await t.outbox.enqueue('cat', 'gone');
     await t.outbox.flush();
