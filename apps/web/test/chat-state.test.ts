@@ -7,6 +7,7 @@ import {
   latestArrival,
   summarize,
   unreadCount,
+  withRecord,
 } from '../src/app/chat-state.ts';
 import type { OutboxEntry } from '@susurro/client';
 
@@ -54,6 +55,23 @@ describe('displayMessages', () => {
       status: 'failed',
       errorCode: 'QUEUE_FULL',
     });
+  });
+});
+
+describe('withRecord', () => {
+  const sending = rec({ id: 'm', direction: 'out', status: 'sending' });
+
+  it('adds a new record and completes one an earlier attempt left in sending', () => {
+    expect(withRecord([], sending)).toEqual([sending]);
+    const sent = { ...sending, status: 'sent' as const };
+    const other = rec({ id: 'x' });
+    expect(withRecord([other, sending], sent)).toEqual([other, sent]);
+  });
+
+  it('leaves a listed record alone otherwise (a receipt may overtake the sent record)', () => {
+    const delivered = { ...sending, status: 'delivered' as const };
+    expect(withRecord([delivered], { ...sending, status: 'sent' })).toBeUndefined();
+    expect(withRecord([sending], sending)).toBeUndefined();
   });
 });
 

@@ -211,6 +211,21 @@ export class Messenger extends Emitter<MessengerEvents> {
     });
   }
 
+  /**
+   * Forgets a message whose `send` never completed (its record still in status `sending`),
+   * e.g. one the user discarded from the outbox. Returns whether there was one; a message
+   * that did go out is kept.
+   */
+  abandon(peer: string, id: string): Promise<boolean> {
+    return this.serialised(async () => {
+      const to = peer.trim().toLowerCase();
+      const record = await this.options.store.getMessage(to, id);
+      if (record?.direction !== 'out' || record.status !== 'sending') return false;
+      await this.options.store.commit(new Batch().delete(records.message(to, id)));
+      return true;
+    });
+  }
+
   /** The record of an earlier `send` with this id, if any; an id taken otherwise is refused. */
   private async earlierAttempt(
     to: string,
@@ -239,6 +254,9 @@ export class Messenger extends Emitter<MessengerEvents> {
     return new Outbox({
       send: (peer, body, sendOptions) => this.send(peer, body, sendOptions),
       newMessageId: () => newMessageId(this.options.env.random, this.now()),
+      forget: async (entry) => {
+        if (entry.messageId !== undefined) await this.abandon(entry.peer, entry.messageId);
+      },
       ...options,
       store: this.options.store.vault,
     });

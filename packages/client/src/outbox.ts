@@ -18,7 +18,8 @@
  * with that id posts again only what did not complete, the server and the recipient drop
  * second copies, and a crash between a post and the entry's removal costs nothing. The SDK
  * stores the outgoing record (status `sending`) before it posts, so while an entry waits its
- * record stays in `sending`; views hide such records and show the entry. (Entries stored
+ * record stays in `sending`; views hide such records and show the entry, and discarding the
+ * entry drops the record (`forget`). (Entries stored
  * before ids were given send without one: a lost answer then means a second copy under a new
  * id.)
  */
@@ -69,6 +70,11 @@ export interface OutboxOptions {
    * is stored; `error` is what `send` threw.
    */
   onAttemptFailed?: (entry: OutboxEntry, error: unknown) => void;
+  /**
+   * An entry was discarded: forget what an unfinished attempt left behind (`Messenger.outbox`
+   * drops the message record a failed `send` stored in status `sending`).
+   */
+  forget?: (entry: OutboxEntry) => Promise<void>;
   /** Storage failed while flushing (the entries stay where they were). */
   onError: (e: unknown) => void;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -167,6 +173,7 @@ export class Outbox {
     await this.o.store.write([[recordKey(this.prefix, e), undefined]]);
     this.items = this.items.filter((i) => i !== e);
     this.o.onChange();
+    await this.o.forget?.(e);
   }
 
   /**

@@ -65,4 +65,38 @@ describe('idempotent send', () => {
       expect(isClientError(err, 'INVALID_ARGUMENT')).toBe(true);
     }
   });
+
+  it('drops the record of a message the user discards from the outbox after a refusal', async () => {
+    const { alice, b } = await fixture.registeredPair();
+    const api = alice.m.api;
+    const post = api.send.bind(api);
+    // Encrypted and recorded (status `sending`), then refused for good by the server.
+    api.send = () => Promise.reject(new ClientError('QUEUE_FULL', 'their queue is full'));
+    const outbox = alice.m.outbox({
+      canSend: () => true,
+      now: () => Date.now(),
+      newId: () => newMessageId(systemRandom, Date.now()),
+      onChange: () => undefined,
+      onSent: () => undefined,
+      onBlocked: () => undefined,
+      onError: (e) => {
+        throw e;
+      },
+    });
+    const entry = await outbox.enqueue(b, 'refused');
+    await outbox.idle();
+    expect(entry).toMatchObject({ state: 'failed', errorCode: 'QUEUE_FULL' });
+    expect(await alice.m.history(b)).toEqual([
+      expect.objectContaining({ id: entry.messageId, status: 'sending' }),
+    ]);
+    await outbox.discard(entry.localId);
+    expect(outbox.entries).toEqual([]);
+    expect(await alice.m.history(b)).toEqual([]);
+
+    // A message that did go out is never abandoned.
+    api.send = post;
+    const sent = await alice.m.send(b, 'delivered');
+    expect(await alice.m.abandon(b, sent.id)).toBe(false);
+    expect(await alice.m.history(b)).toEqual([expect.objectContaining({ id: sent.id })]);
+  });
 });

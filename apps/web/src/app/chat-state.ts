@@ -34,6 +34,22 @@ export interface ConversationSummary {
 /** When an incoming message counts as arrived, for unread marks. */
 export const arrivedAt = (m: MessageRecord): number => m.receivedAt ?? m.sentAt;
 
+/**
+ * `list` with `record` added: a new record, or the completion of one that an earlier attempt
+ * left in `sending` (an outbox retry finishes it under the same id). Undefined when nothing
+ * changes: any other record already listed stays as it is (a delivery receipt may have
+ * overtaken the `sent` one).
+ */
+export function withRecord(
+  list: readonly MessageRecord[],
+  record: MessageRecord,
+): MessageRecord[] | undefined {
+  const at = list.findIndex((m) => m.id === record.id);
+  if (at < 0) return [...list, record];
+  if (list[at]!.status !== 'sending' || record.status === 'sending') return undefined;
+  return list.map((m, i) => (i === at ? record : m));
+}
+
 export function displayMessages(
   history: readonly MessageRecord[],
   outbox: readonly OutboxEntry[],

@@ -19,6 +19,7 @@ import {
   groupByPeer,
   latestArrival,
   summarize,
+  withRecord,
   type ConversationSummary,
   type DisplayMessage,
 } from './chat-state.ts';
@@ -64,6 +65,16 @@ export class Conversations {
         void this.refreshContact(record.peer);
       },
       onBlocked: (peer) => void this.refreshContact(peer),
+      forget: async (entry) => {
+        if (entry.messageId === undefined) return;
+        await m.abandon(entry.peer, entry.messageId);
+        const list = this.history.get(entry.peer);
+        if (list)
+          this.history.set(
+            entry.peer,
+            list.filter((r) => r.id !== entry.messageId),
+          );
+      },
       onError: o.onError,
       // Where the web client has always kept its entries (a reload finds them there).
       prefix: 'web:outbox:',
@@ -95,9 +106,9 @@ export class Conversations {
   // --- what the SDK tells us ---------------------------------------------------------------
 
   add(record: MessageRecord): void {
-    const list = this.history.get(record.peer) ?? [];
-    if (list.some((m) => m.id === record.id)) return;
-    this.history.set(record.peer, [...list, record]);
+    const list = withRecord(this.history.get(record.peer) ?? [], record);
+    if (list === undefined) return;
+    this.history.set(record.peer, list);
     // A first message creates the contact inside the SDK; fetch it for the list's flags.
     if (!this.contacts.has(record.peer)) void this.refreshContact(record.peer);
     this.o.onChange();
