@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseClientFrame, parseFrameJson } from '../src/chat/frames.ts';
 import { PasswordHasher, checkPassword } from '../src/accounts/password-hasher.ts';
 import { normalizeUsername } from '../src/accounts/username.ts';
 import { decodeBase64, encodeBase64 } from '../src/encoding.ts';
@@ -49,6 +51,54 @@ describe('base64 (RFC 4648 §4, strict)', () => {
         ).toBe(canonical ? undefined : 'BAD_BASE64');
       }
     }
+  });
+});
+
+describe('base64 check', () => {
+  // The RFC 4648 §4 grammar as a pattern: the oracle for the table-driven check.
+  const PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+  it('accepts exactly what the RFC 4648 pattern accepts (and is canonical)', () => {
+    const chars = fc.constantFrom(...'AQgw+/9z=-_ \né'.split(''), '\u{1f600}');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        const canonical =
+          PATTERN.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
+        expect(codeOf(() => decodeBase64(text, 'x'))).toBe(canonical ? undefined : 'BAD_BASE64');
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('ack frames', () => {
+  const result = (parsed: ReturnType<typeof parseClientFrame>) => ({
+    frame: parsed.frame,
+    code: parsed.error?.code,
+  });
+
+  it('reads the plain spelling without JSON.parse exactly as the general path does', () => {
+    const head = '{"v":1,"type":"ack","serverId":"';
+    const chars = fc.constantFrom(...'0aZ_.:- "\\/\u0000\u001fé'.split(''), '\u{1f600}', '\\"');
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 70 }),
+        fc.constantFrom('"}', '" }', '"}x'),
+        (parts, tail) => {
+          const text = `${head}${parts.join('')}${tail}`;
+          expect(result(parseClientFrame(text))).toEqual(result(parseFrameJson(text)));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    // What clients send, in every spelling the schema accepts.
+    for (const serverId of ['1', '9007199254740993', 'a'.repeat(64), 'x"y', 'é']) {
+      const text = JSON.stringify({ v: 1, type: 'ack', serverId });
+      expect(parseClientFrame(text)).toEqual({ frame: { v: 1, type: 'ack', serverId } });
+    }
+    expect(result(parseClientFrame(`${head}${'a'.repeat(65)}"}`)).code).toBe('VALIDATION_FAILED');
+    expect(result(parseClientFrame(`${head}"}`)).code).toBe('VALIDATION_FAILED');
   });
 });
 
