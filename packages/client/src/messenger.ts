@@ -3,23 +3,23 @@
  * device install. Every operation that touches sessions runs through one queue, and every
  * received message is persisted (session state, history, prekey deletion, in one atomic
  * write) *before* it is acked to the server — so a crash can lose neither a message nor a
- * ratchet step.
+ * ratchet step. The message path itself (encrypt and post, decrypt and persist, receipts) is
+ * in messages/message-path.ts; this class holds the account, the connection and the queue.
  */
 import {
   computeSafetyNumber,
-  isProtocolError,
   type IdentityKeyPair,
   type ProtocolEnv,
   type SafetyNumber,
 } from '@susurro/protocol';
 import { HttpApi, type FetchLike } from './api/http-api.ts';
-import type { QueuedMessage, ServerFrame } from './api/types.ts';
+import type { ServerFrame } from './api/types.ts';
 import { fromBase64, toBase64 } from './base64.ts';
-import { decodeContent, encodeContent, MESSAGE_ID, newMessageId, type Content } from './content.ts';
-import { ClientError, isClientError } from './errors.ts';
+import { newMessageId } from './content.ts';
+import { ClientError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { PreKeyManager } from './keys/prekeys.ts';
-import { MAX_TEXT_BYTES } from './limits.ts';
+import { MessagePath, type SendOptions } from './messages/message-path.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 import {
   RealtimeConnection,
@@ -49,6 +49,8 @@ export interface MessengerEvents {
   error: (error: unknown) => void;
 }
 
+export type { SendOptions } from './messages/message-path.ts';
+
 export interface MessengerOptions {
   store: ClientStore;
   env: ProtocolEnv;
@@ -58,18 +60,11 @@ export interface MessengerOptions {
   now?: () => number;
 }
 
-/** How `Messenger.send` identifies and dates a message (a retry passes the same again). */
-export interface SendOptions {
-  /** A `newMessageId`; sending again with it never makes a second copy (see `send`). */
-  readonly id?: string;
-  /** When the user wrote it (ms since the epoch); default now. */
-  readonly sentAt?: number;
-}
-
 export class Messenger extends Emitter<MessengerEvents> {
   readonly api: HttpApi;
   private readonly sessions: PeerSessions;
   private readonly prekeys: PreKeyManager;
+  private readonly messages: MessagePath;
   private readonly now: () => number;
   private connection: RealtimeConnection | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -81,6 +76,14 @@ export class Messenger extends Emitter<MessengerEvents> {
     this.api = new HttpApi(options.serverUrl, options.fetch);
     this.sessions = new PeerSessions(options.env, options.store, this.api, this.now);
     this.prekeys = new PreKeyManager(options.env, options.store, this.api, this.now);
+    this.messages = new MessagePath({
+      store: options.store,
+      sessions: this.sessions,
+      api: this.api,
+      random: options.env.random,
+      now: this.now,
+      emit: (event, ...args) => this.emit(event, ...args),
+    });
   }
 
   static async open(options: MessengerOptions): Promise<Messenger> {
@@ -176,39 +179,9 @@ export class Messenger extends Emitter<MessengerEvents> {
    * (the outbox passes when the user wrote it).
    */
   send(peer: string, body: string, options: SendOptions = {}): Promise<MessageRecord> {
-    return this.serialised(async () => {
-      const identity = await this.requireIdentity();
-      if (new TextEncoder().encode(body).length > MAX_TEXT_BYTES) {
-        throw new ClientError(
-          'INVALID_ARGUMENT',
-          `messages are limited to ${MAX_TEXT_BYTES} bytes`,
-        );
-      }
-      const { sentAt = this.now() } = options;
-      if (!Number.isSafeInteger(sentAt) || sentAt < 0) {
-        throw new ClientError('INVALID_ARGUMENT', 'sentAt is a time in ms since the epoch');
-      }
-      const to = peer.trim().toLowerCase();
-      const earlier = await this.earlierAttempt(to, body, options.id);
-      if (earlier && earlier.status !== 'sending') return earlier;
-      const record: MessageRecord = earlier ?? {
-        id: options.id ?? newMessageId(this.options.env.random, this.now()),
-        peer: to,
-        direction: 'out',
-        body,
-        sentAt,
-        status: 'sending',
-      };
-      await this.deliver(
-        identity,
-        to,
-        { v: 1, t: 'text', id: record.id, body, sentAt: record.sentAt },
-        record,
-      );
-      record.status = 'sent';
-      await this.options.store.commit(new Batch().put(records.message(to, record.id), record));
-      return record;
-    });
+    return this.serialised(async () =>
+      this.messages.send(await this.requireIdentity(), peer, body, options),
+    );
   }
 
   /**
@@ -217,30 +190,7 @@ export class Messenger extends Emitter<MessengerEvents> {
    * that did go out is kept.
    */
   abandon(peer: string, id: string): Promise<boolean> {
-    return this.serialised(async () => {
-      const to = peer.trim().toLowerCase();
-      const record = await this.options.store.getMessage(to, id);
-      if (record?.direction !== 'out' || record.status !== 'sending') return false;
-      await this.options.store.commit(new Batch().delete(records.message(to, id)));
-      return true;
-    });
-  }
-
-  /** The record of an earlier `send` with this id, if any; an id taken otherwise is refused. */
-  private async earlierAttempt(
-    to: string,
-    body: string,
-    id: string | undefined,
-  ): Promise<MessageRecord | undefined> {
-    if (id === undefined) return undefined;
-    if (!MESSAGE_ID.test(id)) {
-      throw new ClientError('INVALID_ARGUMENT', 'a message id is 32 hex digits (newMessageId)');
-    }
-    const earlier = await this.options.store.getMessage(to, id);
-    if (earlier && (earlier.direction !== 'out' || earlier.body !== body)) {
-      throw new ClientError('INVALID_ARGUMENT', `message id ${id} is taken by another message`);
-    }
-    return earlier;
+    return this.serialised(() => this.messages.abandon(peer, id));
   }
 
   /**
@@ -265,9 +215,10 @@ export class Messenger extends Emitter<MessengerEvents> {
   /** Pull and process the queue over HTTP (for scripts; the WebSocket does this live). */
   receivePending(): Promise<MessageRecord[]> {
     return this.serialised(async () => {
+      const identity = await this.requireIdentity();
       const out: MessageRecord[] = [];
       for (const m of await this.api.pending()) {
-        const record = await this.processIncoming(m);
+        const record = await this.messages.incoming(identity, m);
         await this.api.ack(m.serverId);
         if (record) out.push(record);
       }
@@ -337,42 +288,11 @@ export class Messenger extends Emitter<MessengerEvents> {
 
   // --- internals -------------------------------------------------------------------------
 
-  private async deliver(
-    identity: IdentityKeyPair,
-    to: string,
-    content: Content,
-    record?: MessageRecord,
-  ): Promise<void> {
-    const batch = new Batch();
-    const targets = await this.sessions.forSending(identity, to, batch);
-    const bytes = encodeContent(content);
-    const envelopes = [];
-    for (const { deviceId, session } of targets) {
-      const wire = await session.encrypt(bytes);
-      this.sessions.stage(batch, to, deviceId, session);
-      const id =
-        content.t === 'text'
-          ? `${content.id}.${deviceId}`
-          : `${newMessageId(this.options.env.random, this.now())}.${deviceId}`;
-      envelopes.push({ id, to, deviceId, body: toBase64(wire) });
-    }
-    if (record) batch.put(records.message(to, record.id), record);
-    // The ratchet state is durable before any ciphertext leaves: a crash can never make us
-    // encrypt two messages under the same message key.
-    try {
-      await this.options.store.commit(batch);
-    } catch (e) {
-      this.sessions.forget(to);
-      throw e;
-    }
-    for (const envelope of envelopes) await this.api.send(envelope);
-  }
-
   private onFrame(frame: ServerFrame): Promise<void> {
     if (frame.type === 'message') {
       return this.serialised(async () => {
         const { type: _t, v: _v, ...message } = frame;
-        await this.processIncoming(message);
+        await this.messages.incoming(await this.requireIdentity(), message);
         this.connection?.send({ v: 1, type: 'ack', serverId: frame.serverId });
       }).catch((e: unknown) => this.emit('error', e));
     }
@@ -386,83 +306,6 @@ export class Messenger extends Emitter<MessengerEvents> {
     if (frame.type === 'error')
       this.emit('error', new ClientError(frame.code, frame.message, { source: 'server' }));
     return Promise.resolve();
-  }
-
-  /**
-   * Decrypt, persist, and only then return (the caller acks). A duplicate or undecryptable
-   * envelope is reported and returns undefined so it is acked and not redelivered forever.
-   */
-  private async processIncoming(m: QueuedMessage): Promise<MessageRecord | undefined> {
-    const identity = await this.requireIdentity();
-    const batch = new Batch();
-    let plaintext: Uint8Array;
-    let changed: ContactRecord | undefined;
-    try {
-      const result = await this.sessions.decrypt(
-        identity,
-        m.from,
-        m.fromDevice,
-        fromBase64(m.body, 'message body'),
-        batch,
-      );
-      plaintext = result.plaintext;
-      if (result.trust.changed) changed = result.trust.contact;
-    } catch (e) {
-      this.sessions.forget(m.from, m.fromDevice);
-      if (!isProtocolError(e, 'DUPLICATE_MESSAGE')) this.emit('error', e);
-      return undefined;
-    }
-    let content: Content;
-    try {
-      content = decodeContent(plaintext);
-    } catch (e) {
-      await this.options.store.commit(batch); // the ratchet advanced; keep it in step
-      this.emit('error', e);
-      return undefined;
-    }
-    let record: MessageRecord | undefined;
-    const deliveredIds: string[] = [];
-    if (content.t === 'text') {
-      if (!(await this.options.store.getMessage(m.from, content.id))) {
-        record = {
-          id: content.id,
-          peer: m.from,
-          direction: 'in',
-          body: content.body,
-          sentAt: content.sentAt,
-          receivedAt: this.now(),
-          status: 'received',
-        };
-        batch.put(records.message(m.from, content.id), record);
-      }
-    } else {
-      for (const id of content.ids) {
-        const out = await this.options.store.getMessage(m.from, id);
-        if (out?.direction === 'out' && out.status !== 'delivered') {
-          batch.put(records.message(m.from, id), { ...out, status: 'delivered' });
-          deliveredIds.push(id);
-        }
-      }
-    }
-    try {
-      await this.options.store.commit(batch);
-    } catch (e) {
-      this.sessions.forget(m.from, m.fromDevice);
-      throw e;
-    }
-    if (changed) this.emit('identity-changed', changed);
-    if (record) {
-      this.emit('message', record);
-      // Tell the sender it arrived (end-to-end encrypted like everything else).
-      // Skipped while the sender's key awaits the user's acceptance.
-      await this.deliver(identity, m.from, { v: 1, t: 'receipt', ids: [record.id] }).catch(
-        (e: unknown) => {
-          if (!isClientError(e, 'UNTRUSTED_IDENTITY')) this.emit('error', e);
-        },
-      );
-    }
-    if (deliveredIds.length) this.emit('delivered', m.from, deliveredIds);
-    return record;
   }
 
   private requireLogin(): void {

@@ -25,7 +25,7 @@
  */
 import { isClientError } from './errors.ts';
 import { OUTBOX_RETRY_MS } from './limits.ts';
-import type { SendOptions } from './messenger.ts';
+import type { SendOptions } from './messages/message-path.ts';
 import type { MessageRecord } from './store/client-store.ts';
 
 export type OutboxState = 'queued' | 'sending' | 'blocked' | 'failed';
