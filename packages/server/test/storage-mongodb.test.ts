@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { MongoStorage } from '../src/storage/mongodb/index.ts';
-import { runStorageContract } from './storage-contract.ts';
+import { runStorageContract } from './storage-contract/index.ts';
 
 // Needs a server: MONGODB_URL=mongodb://127.0.0.1:27017 (MongoDB 5.0+, or Amazon DocumentDB).
 const url = process.env.MONGODB_URL;

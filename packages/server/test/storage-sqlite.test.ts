@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
 import { migrate } from '../src/storage/sqlite/migrate.ts';
 import { MIGRATIONS } from '../src/storage/sqlite/migrations/index.ts';
-import { runStorageContract } from './storage-contract.ts';
+import { runStorageContract } from './storage-contract/index.ts';
 
 async function tempFile(): Promise<{ file: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'susurro-sqlite-'));

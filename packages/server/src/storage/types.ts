@@ -1,7 +1,7 @@
 /**
  * The storage port (after atproto's `repo/src/storage/types.ts`): the chat core depends on this
  * interface only; each backend lives in its own folder and is the only code importing its
- * driver. Every adapter must pass `test/storage-contract.ts`.
+ * driver. Every adapter must pass `test/storage-contract/`.
  *
  * Conventions: all methods are async (remote backends); times are epoch milliseconds passed in
  * by the caller (the clock is a parameter); bytes are `Uint8Array`; usernames are already
