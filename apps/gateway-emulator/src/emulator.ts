@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type {
@@ -8,14 +7,16 @@ import type {
   WebSocketRouteResult,
 } from '@susurro/server/gateway';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { gatewayEvent, type GatewayApi } from './gateway-event.ts';
+import { integrate, type RouteTarget } from './integration.ts';
 import {
   flatHeaders,
   multiHeaders,
   newConnectionId,
-  readBody,
   rejectUpgrade,
   sendJson,
 } from './http-wire.ts';
+import { serveManagement, type ManagedConnection } from './management-api.ts';
 
 /**
  * API Gateway's WebSocket quotas (docs: "Amazon API Gateway quotas for WebSocket APIs"), so a
@@ -30,11 +31,7 @@ export const API_GATEWAY_LIMITS = {
   maxConnectionMs: 2 * 60 * 60 * 1000,
 } as const;
 
-/** What a route does with a client message. */
-export type RouteTarget =
-  /** HTTP proxy integration: POST the body, with request parameters as headers. */
-  | { readonly kind: 'http'; readonly url: string; readonly headers?: Record<string, string> }
-  | { readonly kind: 'lambda'; readonly handler: WebSocketHandler };
+export type { RouteTarget } from './integration.ts';
 
 export interface GatewayEmulatorOptions {
   readonly host?: string;
@@ -50,12 +47,8 @@ export interface GatewayEmulatorOptions {
   readonly log?: (line: string) => void;
 }
 
-interface Connection {
+interface Connection extends ManagedConnection {
   readonly id: string;
-  readonly ws: WebSocket;
-  readonly connectedAt: number;
-  readonly sourceIp: string;
-  readonly userAgent: string;
   lastActiveAt: number;
   /** Integrations of one connection run in arrival order. */
   chain: Promise<void>;
@@ -63,9 +56,6 @@ interface Connection {
   readonly maxTimer: NodeJS.Timeout;
   closed: boolean;
 }
-
-const API_ID = 'local';
-const MANAGEMENT_PATH = /^\/([^/]+)\/@connections\/([^/?]+)$/;
 
 /**
  * A local stand-in for an API Gateway WebSocket API (`make mock`). It runs the real
@@ -96,7 +86,12 @@ export class GatewayEmulator {
       perMessageDeflate: false,
     });
     this.#server = createServer((req, res) => {
-      this.#management(req, res).catch((e: unknown) => {
+      serveManagement(req, res, {
+        stage: this.#stage,
+        messageBytes: this.#limits.messageBytes,
+        connection: (id) => this.#connections.get(id),
+        drop: (connection) => this.#drop(connection, 1000, ''),
+      }).catch((e: unknown) => {
         this.#log(`management API failure: ${String(e)}`);
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
       });
@@ -163,7 +158,8 @@ export class GatewayEmulator {
     const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
     const userAgent = req.headers['user-agent'] ?? '';
     const query = Object.fromEntries(url.searchParams);
-    const event = this.#event(
+    const event = gatewayEvent(
+      this.#api(),
       id,
       '$connect',
       'CONNECT',
@@ -227,7 +223,8 @@ export class GatewayEmulator {
     }
     const body = isBinary ? bytes.toString('base64') : bytes.toString('utf8');
     const routeKey = this.#selectRoute(isBinary ? undefined : body);
-    const event = this.#event(
+    const event = gatewayEvent(
+      this.#api(),
       connection.id,
       routeKey,
       'MESSAGE',
@@ -264,30 +261,7 @@ export class GatewayEmulator {
       this.#toClient(connection, { message: 'Forbidden', connectionId: connection.id });
       return;
     }
-    let ok: boolean;
-    try {
-      if (target.kind === 'lambda') {
-        const result = await target.handler(event);
-        ok = result.statusCode < 500;
-      } else {
-        const response = await fetch(target.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...target.headers,
-            'x-connection-id': connection.id,
-          },
-          body: event.body ?? '',
-          signal: AbortSignal.timeout(29_000), // API Gateway's integration timeout
-        });
-        await response.arrayBuffer();
-        ok = response.status < 500;
-        if (!response.ok) this.#log(`${routeKey} integration answered ${response.status}`);
-      }
-    } catch (e) {
-      this.#log(`${routeKey} integration failed: ${String(e)}`);
-      ok = false;
-    }
+    const ok = await integrate(target, event, (line) => this.#log(line));
     if (!ok) {
       // What API Gateway itself sends a client whose message could not be integrated.
       this.#toClient(connection, {
@@ -320,7 +294,8 @@ export class GatewayEmulator {
     this.#connections.delete(connection.id);
     if (connection.ws.readyState === WebSocket.OPEN) connection.ws.close(code, reason);
     this.#log(`disconnected ${connection.id} (${code})`);
-    const event = this.#event(
+    const event = gatewayEvent(
+      this.#api(),
       connection.id,
       '$disconnect',
       'DISCONNECT',
@@ -335,78 +310,10 @@ export class GatewayEmulator {
     await this.#invoke(this.#o.onDisconnect, event);
   }
 
-  // --- the management API: /{stage}/@connections/{connectionId} ---
-
-  async #management(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const match = MANAGEMENT_PATH.exec((req.url ?? '/').split('?')[0] ?? '/');
-    if (match === null || match[1] !== this.#stage) {
-      sendJson(res, 404, { message: 'Not Found' }, 'NotFoundException');
-      return;
-    }
-    const connection = this.#connections.get(decodeURIComponent(match[2] ?? ''));
-    const body = await readBody(req, this.#limits.messageBytes);
-    if (connection === undefined || connection.closed) {
-      sendJson(res, 410, { message: null }, 'GoneException');
-      return;
-    }
-    switch (req.method) {
-      case 'POST':
-        if (body === undefined) {
-          sendJson(res, 413, { message: 'Request entity too large' }, 'PayloadTooLargeException');
-          return;
-        }
-        connection.ws.send(body.toString('utf8'));
-        res.writeHead(200).end();
-        return;
-      case 'GET':
-        // The wire names are camelCase (the SDK maps them to ConnectedAt, Identity, …).
-        sendJson(res, 200, {
-          connectedAt: new Date(connection.connectedAt).toISOString(),
-          identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
-          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
-        });
-        return;
-      case 'DELETE':
-        res.writeHead(204).end();
-        await this.#drop(connection, 1000, '');
-        return;
-      default:
-        sendJson(res, 405, { message: 'Method Not Allowed' });
-    }
-  }
-
   // --- helpers ---
 
-  #event(
-    connectionId: string,
-    routeKey: string,
-    eventType: 'CONNECT' | 'DISCONNECT' | 'MESSAGE',
-    now: number,
-    rest: Record<string, unknown>,
-    client: { sourceIp: string; userAgent: string; connectedAt?: number },
-    extra: Record<string, unknown> = {},
-  ): WebSocketRouteEvent {
-    const requestId = randomBytes(6).toString('base64url');
-    return {
-      ...rest,
-      requestContext: {
-        routeKey,
-        eventType,
-        ...(eventType === 'MESSAGE' && { messageId: randomBytes(6).toString('base64url') }),
-        extendedRequestId: requestId,
-        requestTime: new Date(now).toUTCString(),
-        messageDirection: 'IN',
-        stage: this.#stage,
-        connectedAt: client.connectedAt ?? now,
-        requestTimeEpoch: now,
-        identity: { sourceIp: client.sourceIp, userAgent: client.userAgent },
-        requestId,
-        domainName: this.#url ?? 'localhost',
-        connectionId,
-        apiId: API_ID,
-        ...extra,
-      },
-    } as WebSocketRouteEvent;
+  #api(): GatewayApi {
+    return { stage: this.#stage, domainName: this.#url ?? 'localhost' };
   }
 
   async #invoke(
