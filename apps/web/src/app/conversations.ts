@@ -67,7 +67,7 @@ export class Conversations {
       onBlocked: (peer) => void this.refreshContact(peer),
       forget: async (entry) => {
         if (entry.messageId === undefined) return;
-        await m.abandon(entry.peer, entry.messageId);
+        if (!(await m.abandon(entry.peer, entry.messageId))) return;
         const list = this.history.get(entry.peer);
         if (list)
           this.history.set(
