@@ -3,9 +3,9 @@
  * and time; status lines report the connection and identity warnings.
  */
 import { clearLine, createInterface, cursorTo } from 'node:readline';
-import { isClientError, type Messenger } from '@susurro/client';
+import type { Messenger } from '@susurro/client';
 import { formatSafetyNumber } from '@susurro/protocol';
-import { formatMessage, inHistory } from './format.ts';
+import { describeError, formatMessage, inHistory } from './format.ts';
 import { EXIT } from './exit-codes.ts';
 import { CliOutbox } from './outbox.ts';
 import { ask, readPassword } from './prompt.ts';
@@ -25,7 +25,7 @@ async function ensureAccount(m: Messenger, serverUrl: string): Promise<void> {
       else await m.login(username, password);
       return;
     } catch (e) {
-      process.stderr.write(`${isClientError(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
+      process.stderr.write(`${describeError(e)}\n`);
     }
   }
 }
@@ -62,19 +62,17 @@ export async function runChat(
       `⚠ The safety number with ${c.username} changed. Compare it (/safety), then /accept to keep talking.`,
     ),
   );
-  const describe = (e: unknown) =>
-    `${isClientError(e) ? `${e.code}: ` : ''}${(e as Error | undefined)?.message ?? 'refused'}`;
-  m.on('error', (e) => show(`! ${describe(e)}`));
+  m.on('error', (e) => show(`! ${describeError(e)}`));
 
   // What is typed goes through the outbox: while the connection is down it waits (encrypted,
   // across restarts) and goes out, in order, once it is back.
   const box = await CliOutbox.open(m, {
     canSend: () => m.connectionState === 'connected',
     retry: true,
-    failed: (entry, error) => show(`! not sent to ${entry.peer}: ${describe(error)}`),
+    failed: (entry, error) => show(`! not sent to ${entry.peer}: ${describeError(error)}`),
     blocked: (who) =>
       show(`⚠ Held for ${who}: their safety number changed. /to ${who}, /safety, then /accept.`),
-    error: (e) => show(`! outbox: ${describe(e)}`),
+    error: (e) => show(`! outbox: ${describeError(e)}`),
   });
   m.on('connection-state', (state) => {
     if (state === 'connected') void box.outbox.flush();
@@ -148,13 +146,13 @@ export async function runChat(
     try {
       if (!(await handle(line))) break;
     } catch (e) {
-      show(`! ${isClientError(e) ? `${e.code}: ` : ''}${(e as Error).message}`);
+      show(`! ${describeError(e)}`);
     }
     rl.prompt();
   }
   rl.close();
   // A message being posted right now finishes (or stays queued) before the store closes.
-  await box.idle();
+  await box.outbox.idle();
   m.disconnect();
   return EXIT.OK;
 }

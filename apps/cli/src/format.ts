@@ -1,8 +1,14 @@
-import type { MessageRecord, OutboxEntry } from '@susurro/client';
+import { isClientError, type MessageRecord, type OutboxEntry } from '@susurro/client';
 
 /** "2026-11-25 22:31:07" (UTC). */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** An error as one line: "CODE: message" for the SDK's errors, the message otherwise. */
+export function describeError(e: unknown): string {
+  const code = isClientError(e) ? `${e.code}: ` : '';
+  return `${code}${(e as Error | undefined)?.message ?? 'refused'}`;
 }
 
 /**

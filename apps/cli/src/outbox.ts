@@ -15,7 +15,7 @@ import {
   type Outbox,
   type OutboxEntry,
 } from '@susurro/client';
-import { formatTime } from './format.ts';
+import { describeError, formatTime } from './format.ts';
 
 export interface CliOutboxHooks {
   /** Whether sending is worth a try now (chat: the socket is up; one-shot commands: yes). */
@@ -43,9 +43,6 @@ export class CliOutbox {
   readonly outbox: Outbox;
   /** The error of the latest failed attempt: the outbox sends one entry at a time. */
   lastError: unknown;
-  /** Entries refused for good and dropped, by local id. */
-  readonly droppedEntries = new Map<string, OutboxEntry>();
-  readonly #dropping: Array<Promise<void>> = [];
 
   private constructor(m: Messenger, hooks: CliOutboxHooks) {
     this.outbox = m.outbox({
@@ -57,13 +54,9 @@ export class CliOutbox {
       onBlocked: (peer) => hooks.blocked?.(peer),
       onAttemptFailed: (entry, error) => {
         this.lastError = error;
-        if (entry.state !== 'failed') return;
-        this.droppedEntries.set(entry.localId, entry);
-        hooks.failed(entry, error);
-        this.#dropping.push(
-          this.outbox.discard(entry.localId).catch((e: unknown) => hooks.error(e)),
-        );
+        if (entry.state === 'failed') hooks.failed(entry, error);
       },
+      dropFailed: true,
       onError: (e) => hooks.error(e),
       setTimer: hooks.retry ? (fn, ms) => setTimeout(fn, ms).unref() : () => undefined,
     });
@@ -74,12 +67,6 @@ export class CliOutbox {
     await box.outbox.load();
     return box;
   }
-
-  /** Waits for the running pass and for the failed entries it dropped (before exiting). */
-  async idle(): Promise<void> {
-    await this.outbox.idle();
-    await Promise.all(this.#dropping);
-  }
 }
 
 function noteSent(io: NoteSink, record: MessageRecord): void {
@@ -87,10 +74,9 @@ function noteSent(io: NoteSink, record: MessageRecord): void {
 }
 
 function noteDropped(io: NoteSink, entry: OutboxEntry, error: unknown): void {
-  const code = isClientError(error) ? `${error.code}: ` : '';
   io.err(
     `Dropped a message to ${entry.peer} written ${formatTime(entry.createdAt)} UTC: ` +
-      `${code}${(error as Error | undefined)?.message ?? 'refused'}`,
+      describeError(error),
   );
 }
 
@@ -107,32 +93,26 @@ export async function sendThroughOutbox(
   io: NoteSink,
 ): Promise<MessageRecord> {
   const sent = new Map<string, MessageRecord>();
-  const refused = new Map<string, unknown>();
+  const refused = new Map<string, { entry: OutboxEntry; error: unknown }>();
   const store: { error?: Error } = {};
   const box = await CliOutbox.open(m, {
     canSend: () => true,
     retry: false,
     sent: (entry, record) => sent.set(entry.localId, record),
-    failed: (entry, error) => refused.set(entry.localId, error),
+    failed: (entry, error) => refused.set(entry.localId, { entry, error }),
     error: (e) => (store.error ??= e instanceof Error ? e : new Error(String(e))),
   });
   const mine = await box.outbox.enqueue(to, text);
-  await box.idle();
-  // An older message to the same contact that was refused for good held this one back for
-  // that pass (the outbox keeps per-contact order); it is gone now, so one more pass.
-  const waiting = () => box.outbox.entries.find((e) => e.localId === mine.localId);
-  if (waiting()?.state === 'queued' && box.droppedEntries.size > 0) {
-    await box.outbox.flush();
-    await box.idle();
-  }
+  await box.outbox.idle();
   if (store.error !== undefined) throw store.error;
   for (const [id, record] of sent) if (id !== mine.localId) noteSent(io, record);
-  for (const [id, entry] of box.droppedEntries)
-    if (id !== mine.localId) noteDropped(io, entry, refused.get(id));
+  for (const [id, { entry, error }] of refused)
+    if (id !== mine.localId) noteDropped(io, entry, error);
   const record = sent.get(mine.localId);
   if (record) return record;
-  if (refused.has(mine.localId)) throw refused.get(mine.localId);
-  const entry = waiting() ?? mine;
+  const own = refused.get(mine.localId);
+  if (own) throw own.error;
+  const entry = box.outbox.entries.find((e) => e.localId === mine.localId) ?? mine;
   // Blocked itself, or held behind an older message to the same contact that is.
   const held = box.outbox.entries.some((e) => e.peer === entry.peer && e.state === 'blocked');
   if (held || box.lastError === undefined) {
@@ -167,7 +147,7 @@ export async function flushOutbox(m: Messenger, io: NoteSink, unblock?: string):
   });
   if (unblock !== undefined) await box.outbox.unblock(unblock);
   else if (box.outbox.entries.length > 0) await box.outbox.flush();
-  await box.idle();
+  await box.outbox.idle();
   const left = box.outbox.entries.length;
   if (left > 0) io.err(`${left} message(s) still wait in the outbox ("susurro outbox" lists them)`);
 }

@@ -195,19 +195,18 @@ export class Messenger extends Emitter<MessengerEvents> {
 
   /**
    * An outbox over this device's encrypted store (see outbox.ts): what the user writes while
-   * the server cannot take it is kept, encrypted, and goes out through `send` later. `send`
-   * may be wrapped (e.g. to see each attempt's error); it defaults to this messenger's.
+   * the server cannot take it is kept, encrypted, and goes out through `send` later, each
+   * entry under its own message id; a discarded or dropped entry's unfinished record is
+   * abandoned.
    */
-  outbox(
-    options: Omit<OutboxOptions, 'store' | 'send'> & { send?: OutboxOptions['send'] },
-  ): Outbox {
+  outbox(options: Omit<OutboxOptions, 'store' | 'send' | 'newMessageId' | 'forget'>): Outbox {
     return new Outbox({
+      ...options,
       send: (peer, body, sendOptions) => this.send(peer, body, sendOptions),
       newMessageId: () => newMessageId(this.options.env.random, this.now()),
       forget: async (entry) => {
         if (entry.messageId !== undefined) await this.abandon(entry.peer, entry.messageId);
       },
-      ...options,
       store: this.options.store.vault,
     });
   }

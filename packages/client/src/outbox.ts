@@ -11,7 +11,8 @@
  *   pass;
  * - a transient failure (network, rate limit, busy) puts the entry back to `queued` and retries
  *   after `retryMs`; a changed identity key blocks it until the user accepts the key; anything
- *   else marks it `failed` with the code, for the user to retry or discard.
+ *   else marks it `failed` with the code, for the user to retry or discard (or, with
+ *   `dropFailed`, drops it).
  *
  * Each entry carries the message id it is sent under (`messageId`, given `newMessageId`), so
  * every attempt is the same message, dated when it was written (`createdAt`): `Messenger.send`
@@ -19,9 +20,8 @@
  * second copies, and a crash between a post and the entry's removal costs nothing. The SDK
  * stores the outgoing record (status `sending`) before it posts, so while an entry waits its
  * record stays in `sending`; views hide such records and show the entry, and discarding the
- * entry drops the record (`forget`). (Entries stored
- * before ids were given send without one: a lost answer then means a second copy under a new
- * id.)
+ * entry drops the record (`forget`). (Entries stored before ids were given send without one: a
+ * lost answer then means a second copy under a new id.)
  */
 import { isClientError } from './errors.ts';
 import { OUTBOX_RETRY_MS } from './limits.ts';
@@ -71,13 +71,20 @@ export interface OutboxOptions {
    */
   onAttemptFailed?: (entry: OutboxEntry, error: unknown) => void;
   /**
-   * An entry was discarded: forget what an unfinished attempt left behind (`Messenger.outbox`
-   * drops the message record a failed `send` stored in status `sending`).
+   * An entry was discarded (or dropped, see `dropFailed`): forget what an unfinished attempt
+   * left behind (`Messenger.outbox` drops the message record a failed `send` stored in status
+   * `sending`).
    */
   forget?: (entry: OutboxEntry) => Promise<void>;
   /** Storage failed while flushing (the entries stay where they were). */
   onError: (e: unknown) => void;
   setTimer?: (fn: () => void, ms: number) => unknown;
+  /**
+   * Drop entries the server refused for good (after `onAttemptFailed`), as a plain send would
+   * (the terminal client), instead of keeping them `failed` for the user to retry or discard
+   * (the web client). A dropped entry holds no later ones to the same peer.
+   */
+  dropFailed?: boolean;
   /** Key prefix of the entries in the vault (default `outbox:`). */
   prefix?: string;
   /** Wait after a transient failure before the next pass (default OUTBOX_RETRY_MS). */
@@ -170,8 +177,7 @@ export class Outbox {
   async discard(localId: string): Promise<void> {
     const e = this.items.find((i) => i.localId === localId);
     if (!e || e.state === 'sending') return;
-    await this.o.store.write([[recordKey(this.prefix, e), undefined]]);
-    this.items = this.items.filter((i) => i !== e);
+    await this.remove(e);
     this.o.onChange();
     await this.o.forget?.(e);
   }
@@ -232,6 +238,13 @@ export class Outbox {
         const { state, code } = classifySendError(e);
         entry.state = state;
         if (state === 'failed') entry.errorCode = code;
+        if (state === 'failed' && this.o.dropFailed) {
+          await this.remove(entry);
+          this.o.onAttemptFailed?.(entry, e);
+          this.o.onChange();
+          await this.o.forget?.(entry);
+          continue;
+        }
         await this.persist(entry);
         this.o.onAttemptFailed?.(entry, e);
         this.o.onChange();
@@ -245,8 +258,7 @@ export class Outbox {
       }
       // A crash right here sends it again after the reload: under its message id that only
       // returns the stored record (an entry without one goes out twice).
-      await this.o.store.write([[recordKey(this.prefix, entry), undefined]]);
-      this.items = this.items.filter((i) => i !== entry);
+      await this.remove(entry);
       this.o.onSent(entry, record);
       this.o.onChange();
     }
@@ -259,6 +271,11 @@ export class Outbox {
       this.retryPending = false;
       void this.flush();
     }, this.o.retryMs ?? OUTBOX_RETRY_MS);
+  }
+
+  private async remove(entry: OutboxEntry): Promise<void> {
+    await this.o.store.write([[recordKey(this.prefix, entry), undefined]]);
+    this.items = this.items.filter((i) => i !== entry);
   }
 
   private persist(entry: OutboxEntry): Promise<void> {

@@ -212,6 +212,32 @@ describe('outbox', () => {
     expect(t.sent.map((r) => r.body)).toEqual(['a']);
   });
 
+  it("with dropFailed, drops a refused entry in the same pass and lets the peer's next one go", async () => {
+    const t = await setup((p, b) =>
+      b === 'too long'
+        ? Promise.reject(new ClientError('PAYLOAD_TOO_LARGE', 'no'))
+        : Promise.resolve(recordFor(p, b)),
+    );
+    const forgotten: string[] = [];
+    const outbox = new Outbox({
+      ...t.options,
+      dropFailed: true,
+      forget: (e) => Promise.resolve(void forgotten.push(e.body)),
+    });
+    t.online.value = false;
+    await outbox.enqueue('bob', 'too long');
+    await outbox.enqueue('bob', 'fine');
+    t.online.value = true;
+    await outbox.flush();
+    expect(t.attempts).toEqual(['too long:failed:PAYLOAD_TOO_LARGE']);
+    expect(forgotten).toEqual(['too long']);
+    expect(t.sent.map((r) => r.body)).toEqual(['fine']);
+    expect(outbox.entries).toEqual([]);
+    const reloaded = new Outbox(t.options);
+    await reloaded.load();
+    expect(reloaded.entries).toEqual([]);
+  });
+
   it('classifies send errors', () => {
     const c = (code: string) => classifySendError(new ClientError(code, code)).state;
     expect(['NETWORK_ERROR', 'RATE_LIMITED', 'SERVER_BUSY', 'HTTP_503'].map(c)).toEqual([

@@ -5,8 +5,7 @@
  */
 import {
   MAX_TEXT_BYTES,
-  newMessageId,
-  Outbox,
+  type Outbox,
   type ContactRecord,
   type MessageRecord,
   type Messenger,
@@ -52,29 +51,18 @@ export class Conversations {
     private readonly o: { onChange: () => void; onError: (e: unknown) => void },
   ) {
     this.readMarks = new ReadMarks(records);
-    this.outbox = new Outbox({
-      store: records,
-      send: (peer, body, options) => m.send(peer, body, options),
+    // Sends through `m.send` under each entry's message id; discarding an entry drops the
+    // record its failed attempt left (hidden by the view meanwhile).
+    this.outbox = m.outbox({
       canSend: () => m.connectionState === 'connected',
       now: () => Date.now(),
       newId: () => toHex(systemRandom(16)),
-      newMessageId: () => newMessageId(systemRandom, Date.now()),
       onChange: o.onChange,
       onSent: (_entry, record) => {
         this.add(record);
         void this.refreshContact(record.peer);
       },
       onBlocked: (peer) => void this.refreshContact(peer),
-      forget: async (entry) => {
-        if (entry.messageId === undefined) return;
-        if (!(await m.abandon(entry.peer, entry.messageId))) return;
-        const list = this.history.get(entry.peer);
-        if (list)
-          this.history.set(
-            entry.peer,
-            list.filter((r) => r.id !== entry.messageId),
-          );
-      },
       onError: o.onError,
       // Where the web client has always kept its entries (a reload finds them there).
       prefix: 'web:outbox:',
