@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseClientFrame, parseFrameJson } from '../src/chat/frames.ts';
+import {
+  parseClientFrame,
+  parseFrameJson,
+  serializeFrame,
+  type ServerFrame,
+} from '../src/chat/frames.ts';
 import { PasswordHasher, checkPassword } from '../src/accounts/password-hasher.ts';
 import { normalizeUsername } from '../src/accounts/username.ts';
 import { decodeBase64, encodeBase64 } from '../src/encoding.ts';
@@ -99,6 +104,83 @@ describe('ack frames', () => {
     }
     expect(result(parseClientFrame(`${head}${'a'.repeat(65)}"}`)).code).toBe('VALIDATION_FAILED');
     expect(result(parseClientFrame(`${head}"}`)).code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('send frames', () => {
+  const result = (parsed: ReturnType<typeof parseClientFrame>) => ({
+    frame: parsed.frame,
+    code: parsed.error?.code,
+  });
+  // Characters that matter to JSON or to the schema, and pieces of the frame's own layout.
+  const piece = fc.constantFrom(
+    ...'0aZ_.:-+/= ",:{}\\\u0000\u001fé'.split(''),
+    '\u{1f600}',
+    '\\"',
+    '\\u0041',
+    '","to":"',
+    '","deviceId":',
+    ',"body":"',
+    '"}',
+  );
+  const text = (parts: string[]) => parts.join('');
+  const messy = fc.array(piece, { maxLength: 12 }).map(text);
+  const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,66}$/), messy);
+  const to = fc.oneof(fc.constantFrom('bob', 'a'.repeat(128), 'a'.repeat(129), 'Bö b'), messy);
+  const deviceId = fc.oneof(
+    fc.constantFrom('1', '0', '01', '-1', '1.0', '1e0', ' 1', '2147483647', '2147483648'),
+    fc.integer({ min: 1, max: 2 ** 31 - 1 }).map(String),
+    messy,
+  );
+  const body = fc.oneof(fc.base64String({ maxLength: 40 }), messy);
+  const tail = fc.constantFrom('"}', '" }', '"}x', '","x":1}');
+
+  it('reads the plain spelling without JSON.parse exactly as the general path does', () => {
+    fc.assert(
+      fc.property(id, to, deviceId, body, tail, (i, t, d, b, end) => {
+        const frame = `{"v":1,"type":"send","id":"${i}","to":"${t}","deviceId":${d},"body":"${b}${end}`;
+        expect(result(parseClientFrame(frame))).toEqual(result(parseFrameJson(frame)));
+      }),
+      { numRuns: 10_000 },
+    );
+    const send = { v: 1, type: 'send', id: '0001-a.b:c', to: 'Bob', deviceId: 7, body: 'AAAA' };
+    expect(parseClientFrame(JSON.stringify(send))).toEqual({ frame: send });
+    const big = { ...send, body: 'A'.repeat(40_000) };
+    expect(result(parseClientFrame(JSON.stringify(big))).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('server frames', () => {
+  it('are written from templates exactly as JSON.stringify writes them', () => {
+    const string = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.base64String({ maxLength: 40 }),
+      fc.stringMatching(/^[0-9]{1,16}$/),
+    );
+    const number = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(-0, 2 ** 53, NaN, Infinity));
+    const message = fc.record({
+      v: fc.constant(1 as const),
+      type: fc.constant('message' as const),
+      serverId: string,
+      id: string,
+      from: string,
+      fromDevice: number,
+      body: string,
+      sentAt: number,
+    });
+    const sent = fc.record({
+      v: fc.constant(1 as const),
+      type: fc.constant('sent' as const),
+      id: string,
+      serverId: string,
+      duplicate: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.oneof(message, sent), (frame: ServerFrame) => {
+        expect(serializeFrame(frame)).toBe(JSON.stringify(frame));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -73,26 +73,94 @@ export function frameId(value: unknown): string | undefined {
 }
 
 /**
- * The `ack` frame exactly as clients write it (`JSON.stringify` of `{ v, type, serverId }`):
- * half of all frames under load. Such a text is a JSON object the ack schema accepts, as long
- * as the server id between the quotes needs no escaping (printable ASCII but `"` and `\`,
- * 1–64 characters), so it is taken without JSON.parse and Ajv (together ~5 % of the server's
- * core at 10k msg/s, over all frames: packages/server/README.md, round 10). Any other
- * spelling (key order, spaces, escapes) takes the general path, with the same result.
+ * Frames spelled exactly as clients write them (`JSON.stringify` of the frame object, keys in
+ * the order of the types above) are read by their fixed parts, without JSON.parse and Ajv:
+ * acks and sends are all the frames under load, and JSON.parse plus Ajv were ~5 % of the
+ * server's core at 10k msg/s (packages/server/README.md, rounds 10 and 11). A value is taken
+ * as is only from characters that JSON writes unescaped and that the schema accepts, so what
+ * is read is what JSON.parse would give and the schema would pass; anything else (other key
+ * order, spaces, escapes, numbers in another spelling, out-of-range values) returns undefined
+ * and takes the general path, whose result is then the same as ever. Property tests check
+ * both paths agree (test/units.test.ts).
  */
 const ACK_HEAD = '{"v":1,"type":"ack","serverId":"';
-const ACK_TAIL = '"}';
-const PLAIN_SERVER_ID = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
+const SEND_HEAD = '{"v":1,"type":"send","id":"';
+const SEND_TO = '","to":"';
+const SEND_DEVICE = '","deviceId":';
+const SEND_BODY = ',"body":"';
+const STRING_TAIL = '"}';
+/** Printable ASCII but `"` and backslash: JSON strings of these need no escapes. */
+const PLAIN_CHAR = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]';
+const plainString = (max: number) => new RegExp(`^${PLAIN_CHAR}{1,${max}}$`);
+const PLAIN_SERVER_ID = plainString(64);
+const PLAIN_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${envelopeProperties.id.maxLength}}$`);
+const PLAIN_TO = plainString(envelopeProperties.to.maxLength);
+/** An integer as JSON.stringify writes it, within the schema's range (checked after). */
+const PLAIN_DEVICE_ID = /^[1-9][0-9]{0,9}$/;
+/** Base64's alphabet: decoding checks the rest (BAD_BASE64), as on the general path. */
+const PLAIN_BODY = /^[A-Za-z0-9+/=]+$/;
 
 function plainAck(text: string): AckFrame | undefined {
-  if (!text.startsWith(ACK_HEAD) || !text.endsWith(ACK_TAIL)) return undefined;
-  const serverId = text.slice(ACK_HEAD.length, text.length - ACK_TAIL.length);
+  if (!text.startsWith(ACK_HEAD) || !text.endsWith(STRING_TAIL)) return undefined;
+  const serverId = text.slice(ACK_HEAD.length, text.length - STRING_TAIL.length);
   return PLAIN_SERVER_ID.test(serverId) ? { v: 1, type: 'ack', serverId } : undefined;
 }
 
+function plainSend(text: string): SendFrame | undefined {
+  // All ASCII, so its length is its size in bytes.
+  if (text.length > MAX_FRAME_BYTES || !text.endsWith(STRING_TAIL)) return undefined;
+  const idStart = SEND_HEAD.length;
+  const idEnd = text.indexOf('"', idStart);
+  const id = text.slice(idStart, idEnd);
+  if (!PLAIN_ID.test(id) || !text.startsWith(SEND_TO, idEnd)) return undefined;
+  const toStart = idEnd + SEND_TO.length;
+  const toEnd = text.indexOf('"', toStart);
+  const to = text.slice(toStart, toEnd);
+  if (!PLAIN_TO.test(to) || !text.startsWith(SEND_DEVICE, toEnd)) return undefined;
+  const deviceStart = toEnd + SEND_DEVICE.length;
+  const deviceEnd = text.indexOf(',', deviceStart);
+  if (deviceEnd < 0) return undefined;
+  const digits = text.slice(deviceStart, deviceEnd);
+  if (!PLAIN_DEVICE_ID.test(digits) || !text.startsWith(SEND_BODY, deviceEnd)) return undefined;
+  const deviceId = Number(digits);
+  if (deviceId > envelopeProperties.deviceId.maximum) return undefined;
+  const body = text.slice(deviceEnd + SEND_BODY.length, text.length - STRING_TAIL.length);
+  return PLAIN_BODY.test(body) ? { v: 1, type: 'send', id, to, deviceId, body } : undefined;
+}
+
 export function parseClientFrame(text: string): ParsedFrame {
-  const ack = plainAck(text);
-  return ack === undefined ? parseFrameJson(text) : { frame: ack };
+  const plain = text.startsWith(SEND_HEAD) ? plainSend(text) : plainAck(text);
+  return plain === undefined ? parseFrameJson(text) : { frame: plain };
+}
+
+const PLAIN_VALUE = new RegExp(`^${PLAIN_CHAR}*$`);
+
+/**
+ * `JSON.stringify(frame)`. The two frames of every message (`sent`, `message`) are written
+ * from a template when their strings need no escapes and their numbers are finite, which is
+ * always so for what this server stores; anything else goes through JSON.stringify. A
+ * property test checks they agree (test/units.test.ts).
+ */
+export function serializeFrame(frame: ServerFrame): string {
+  if (frame.type === 'message') {
+    const { serverId, id, from, fromDevice, body, sentAt } = frame;
+    if (
+      PLAIN_VALUE.test(serverId) &&
+      PLAIN_VALUE.test(id) &&
+      PLAIN_VALUE.test(from) &&
+      PLAIN_VALUE.test(body) &&
+      Number.isFinite(fromDevice) &&
+      Number.isFinite(sentAt)
+    ) {
+      return `{"v":1,"type":"message","serverId":"${serverId}","id":"${id}","from":"${from}","fromDevice":${fromDevice},"body":"${body}","sentAt":${sentAt}}`;
+    }
+  } else if (frame.type === 'sent') {
+    const { id, serverId, duplicate } = frame;
+    if (PLAIN_VALUE.test(id) && PLAIN_VALUE.test(serverId)) {
+      return `{"v":1,"type":"sent","id":"${id}","serverId":"${serverId}","duplicate":${duplicate}}`;
+    }
+  }
+  return JSON.stringify(frame);
 }
 
 export interface ParsedFrame {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { ChatService } from '../chat/chat-service.ts';
 import { CLOSE_CODES, type ConnectionSender } from '../chat/connection-sender.ts';
 import type { FanOut, Recipient } from '../chat/fan-out.ts';
-import type { ServerFrame } from '../chat/frames.ts';
+import { serializeFrame, type ServerFrame } from '../chat/frames.ts';
 import type { Clock } from '../clock.ts';
 import type { GatewayConfig } from '../config.ts';
 import { ServerError } from '../errors.ts';
@@ -129,7 +129,7 @@ export class GatewayTransport implements ConnectionSender {
       await this.#api.send(
         new PostToConnectionCommand({
           ConnectionId: connectionId,
-          Data: new TextEncoder().encode(JSON.stringify(frame)),
+          Data: new TextEncoder().encode(serializeFrame(frame)),
         }),
       );
       return true;

@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import { CLOSE_CODES, type ImmediateSender } from '../chat/connection-sender.ts';
-import type { ServerFrame } from '../chat/frames.ts';
+import { serializeFrame, type ServerFrame } from '../chat/frames.ts';
 import { toErrorResponse } from '../error-response.ts';
 import { ServerError } from '../errors.ts';
 import {
@@ -97,7 +97,7 @@ export class WsTransport implements ImmediateSender {
       return false;
     }
     this.#cork(socket);
-    socket.ws.send(JSON.stringify(frame));
+    socket.ws.send(serializeFrame(frame));
     return true;
   }
 
