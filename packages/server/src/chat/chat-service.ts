@@ -204,7 +204,7 @@ export class ChatService {
           // An ack has no answer, so nothing waits for the deletion to commit (a crash before
           // it does means one redelivery, which clients drop by id).
           connection.delivery.acked(frame.serverId);
-          this.#o.messages.ack(connection.principal, frame.serverId).catch((e: unknown) => {
+          this.#o.messages.ackQuietly(connection.principal, frame.serverId, (e: unknown) => {
             connection.log.error({ err: e }, 'ack failed');
           });
           finish();
@@ -228,7 +228,13 @@ export class ChatService {
   ): void {
     this.#o.messages.commit(prepared, 'ws').then(
       (result) => {
-        const sent: ServerFrame = { v: 1, type: 'sent', id: frame.id, ...result };
+        const sent: ServerFrame = {
+          v: 1,
+          type: 'sent',
+          id: frame.id,
+          serverId: result.serverId,
+          duplicate: result.duplicate,
+        };
         this.#answer(connection, sent, frame, finish);
       },
       (e: unknown) => this.#failed(connection, e, frame, finish),

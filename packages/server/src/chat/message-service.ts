@@ -35,7 +35,8 @@ interface Recipient {
 }
 
 /** A checked envelope, ready to store; the name travels along for fan-out (never stored). */
-export interface PreparedMessage extends NewMessage {
+export interface PreparedMessage {
+  readonly message: NewMessage;
   readonly recipientUsername: string;
 }
 
@@ -110,14 +111,16 @@ export class MessageService {
     body: Uint8Array,
   ): PreparedMessage {
     return {
+      message: {
+        recipient: { accountId: recipient.accountId, deviceId: envelope.deviceId },
+        senderAccountId: sender.accountId,
+        senderUsername: sender.username,
+        senderDeviceId: sender.deviceId,
+        clientId: envelope.id,
+        body,
+        createdAt: this.#o.clock(),
+      },
       recipientUsername: recipient.username,
-      recipient: { accountId: recipient.accountId, deviceId: envelope.deviceId },
-      senderAccountId: sender.accountId,
-      senderUsername: sender.username,
-      senderDeviceId: sender.deviceId,
-      clientId: envelope.id,
-      body,
-      createdAt: this.#o.clock(),
     };
   }
 
@@ -142,7 +145,7 @@ export class MessageService {
    * connection's sends this way and keeps per-sender order.
    */
   commit(prepared: PreparedMessage, transport: 'ws' | 'http'): Promise<EnqueueResult> {
-    const { recipientUsername, ...message } = prepared;
+    const { message, recipientUsername } = prepared;
     // The recipient is woken as soon as the message is readable, and handed the message so a
     // connection in this process can push it without reading it back; the sender's ack (the
     // promise) still waits until it is durable. Delivering a message that a power cut could
@@ -151,7 +154,11 @@ export class MessageService {
     const wake = (result: EnqueueResult) => {
       if (result.duplicate) return;
       this.#o.fanOut.publish(
-        { ...message.recipient, username: recipientUsername },
+        {
+          accountId: message.recipient.accountId,
+          deviceId: message.recipient.deviceId,
+          username: recipientUsername,
+        },
         {
           serverId: result.serverId,
           senderUsername: message.senderUsername,
@@ -184,11 +191,18 @@ export class MessageService {
 
   /** The recipient confirms a delivery; only then is the message deleted. Idempotent. */
   ack(recipient: Principal, serverId: string): Promise<boolean> {
-    return this.#o.storage.deleteMessage(recipient, serverId).then((deleted) => {
-      if (deleted) this.#o.metrics.messagesAcked.inc();
-      return deleted;
-    });
+    return this.#o.storage.deleteMessage(recipient, serverId).then(this.#counted);
   }
+
+  /** `ack` for a caller that answers nobody (the WebSocket `ack` frame): one promise less. */
+  ackQuietly(recipient: Principal, serverId: string, failed: (error: unknown) => void): void {
+    this.#o.storage.deleteMessage(recipient, serverId).then(this.#counted, failed);
+  }
+
+  readonly #counted = (deleted: boolean): boolean => {
+    if (deleted) this.#o.metrics.messagesAcked.inc();
+    return deleted;
+  };
 }
 
 /** A storage failure of an enqueue as the client should hear it. */
