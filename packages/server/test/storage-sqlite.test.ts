@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
@@ -176,6 +176,48 @@ describe('sqlite adapter specifics', () => {
       raw.close();
       expect(() => new SqliteStorage({ file })).toThrow(/newer than this server/);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints from a worker thread: the database file alone holds what was committed', async () => {
+    const { dir, file } = await tempFile();
+    const storage = new SqliteStorage({ file });
+    try {
+      await storage.createAccount('alice', 'h', 1);
+      await storage.createAccount('bob', 'h', 1);
+      await storage.createDevice('2', 1, 5);
+      const send = (clientId: string) =>
+        storage.enqueueMessage(
+          {
+            recipient: { accountId: '2', deviceId: 1 },
+            senderAccountId: '1',
+            senderUsername: 'alice',
+            senderDeviceId: 1,
+            clientId,
+            body: new Uint8Array(256),
+            createdAt: 6,
+          },
+          10_000,
+        );
+      for (let batch = 0; batch < 5; batch++) {
+        await Promise.all(Array.from({ length: 200 }, (_, i) => send(`m${batch}-${i}`)));
+      }
+      // The main connection checkpoints only past MAIN_AUTOCHECKPOINT_PAGES: the copy is the
+      // worker's, made within two of its intervals once the writes stop.
+      const before = storage.checkpoints!;
+      const deadline = Date.now() + 5_000;
+      while (storage.checkpoints! < before + 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(storage.checkpoints).toBeGreaterThanOrEqual(before + 2);
+      const copy = join(dir, 'copy.db');
+      await copyFile(file, copy);
+      const raw = new DatabaseConstructor(copy, { readonly: true });
+      expect(raw.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 1000 });
+      raw.close();
+    } finally {
+      await storage.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

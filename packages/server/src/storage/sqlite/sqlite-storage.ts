@@ -29,6 +29,7 @@ import { migrate } from './migrate.ts';
 import { rowId, toDeviceRecord, type DeviceRow } from './rows.ts';
 import { mapConstraint } from './sqlite-errors.ts';
 import { prepareStatements, type Statements } from './statements.ts';
+import { MAIN_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { WriteBatcher } from './write-batcher.ts';
 
@@ -48,6 +49,11 @@ const LAZY_DELETE_DELAY_MS = 20;
  */
 const MIN_SYNC_INTERVAL_MS = 5;
 
+/** How often the worker checkpoints the WAL (see WalCheckpointer). */
+const CHECKPOINT_INTERVAL_MS = 100;
+/** SQLite's default `wal_autocheckpoint`, restored if the worker fails. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
 export interface SqliteStorageOptions {
   /** Database file; its directory is created if missing. */
   readonly file: string;
@@ -59,6 +65,11 @@ export interface SqliteStorageOptions {
    * the last commits may be lost if the machine loses power.
    */
   readonly synchronous?: SqliteSynchronous;
+  /**
+   * True (default): checkpoints run on a worker thread, off the event loop (WalCheckpointer).
+   * False: SQLite's automatic checkpoints on the connection that commits.
+   */
+  readonly checkpointWorker?: boolean;
 }
 
 /** The default storage adapter: one SQLite file, WAL journal, group commit. */
@@ -67,6 +78,7 @@ export class SqliteStorage implements Storage {
   readonly #sql: Statements;
   readonly #writes: WriteBatcher;
   readonly #wal: WalSync | undefined;
+  readonly #checkpointer: WalCheckpointer | undefined;
   #closed = false;
   #queueLengths = new Map<string, number>();
   #lengthsOf = -1;
@@ -87,6 +99,22 @@ export class SqliteStorage implements Storage {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#writes = new WriteBatcher(db, this.#wal, { minSyncIntervalMs: MIN_SYNC_INTERVAL_MS });
+    if (options.checkpointWorker !== false) {
+      this.#checkpointer = new WalCheckpointer(options.file, {
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        onFailure: (error) => {
+          // Rare enough to need no logger here: Node prints process warnings to stderr.
+          process.emitWarning(`WAL checkpoint worker failed: ${error.message}`);
+          if (!this.#closed) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+        },
+      });
+      db.pragma(`wal_autocheckpoint = ${MAIN_AUTOCHECKPOINT_PAGES}`);
+    }
+  }
+
+  /** The worker's checkpoints so far (tests), or undefined without a worker. */
+  get checkpoints(): number | undefined {
+    return this.#checkpointer?.checkpoints;
   }
 
   async createAccount(username: string, passwordHash: string, now: number) {
@@ -282,6 +310,7 @@ export class SqliteStorage implements Storage {
     this.#closed = true;
     this.#writes.flush();
     await this.#writes.settled();
+    await this.#checkpointer?.stop();
     try {
       this.#wal?.close();
     } finally {
