@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
+import { WalCheckpointer } from '../src/storage/sqlite/wal-checkpointer.ts';
 import { migrate } from '../src/storage/sqlite/migrate.ts';
 import { MIGRATIONS } from '../src/storage/sqlite/migrations/index.ts';
 import { runStorageContract } from './storage-contract/index.ts';
@@ -218,6 +219,21 @@ describe('sqlite adapter specifics', () => {
       raw.close();
     } finally {
       await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a checkpoint worker that cannot open the database, and still stops', async () => {
+    const { dir, file } = await tempFile();
+    try {
+      let failed: (error: Error) => void = () => undefined;
+      const failure = new Promise<Error>((resolve) => (failed = resolve));
+      // No database at `file` (not even its directory): the worker's open throws.
+      const checkpointer = new WalCheckpointer(file, { intervalMs: 10, onFailure: failed });
+      expect((await failure).message).toMatch(/unable to open|directory does not exist/);
+      await checkpointer.stop();
+      expect(checkpointer.checkpoints).toBe(0);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
