@@ -49,11 +49,14 @@ function padBits(value: string): number {
   return last & (double ? 0x0f : 0x03);
 }
 
-export function encodeBase64(bytes: Uint8Array): string {
+/** Text as `encodeBase64` writes it: only the standard alphabet and `=` (no JSON escapes). */
+export type Base64 = string & { readonly __encoding: 'base64' };
+
+export function encodeBase64(bytes: Uint8Array): Base64 {
   const buffer = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buffer.toString('base64');
+  return buffer.toString('base64') as Base64;
 }
 
 /** Length of the base64 text for `n` bytes. */

@@ -167,7 +167,7 @@ describe('server frames', () => {
       id: string,
       from: string,
       fromDevice: number,
-      body: string,
+      body: fc.uint8Array({ maxLength: 40 }).map(encodeBase64),
       sentAt: number,
     });
     const sent = fc.record({
