@@ -36,6 +36,8 @@ export const clientMessageId = {
   maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH,
   pattern: '^[A-Za-z0-9._:-]+$',
 } as const;
+/** A server id as a client hands it back (an ack); ids the server never issued match nothing. */
+export const serverIdInput = { type: 'string', minLength: 1, maxLength: 64 } as const;
 /** Size is enforced after decoding (PAYLOAD_TOO_LARGE), the frame/body caps bound it first. */
 export const base64Body = { type: 'string', minLength: 1 } as const;
 

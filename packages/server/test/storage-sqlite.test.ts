@@ -58,7 +58,7 @@ function aliceToBobQueued(clientId: string): string {
 }
 
 /** Sends alice (account 1) → bob (account 2, device 1) with a client id. */
-function aliceToBob(storage: SqliteStorage) {
+function aliceToBob(storage: SqliteStorage, maxQueued = 10) {
   return (clientId: string) =>
     storage.enqueueMessage(
       {
@@ -70,7 +70,7 @@ function aliceToBob(storage: SqliteStorage) {
         body: new Uint8Array([1]),
         createdAt: 6,
       },
-      10,
+      maxQueued,
     );
 }
 
@@ -188,27 +188,15 @@ describe('sqlite adapter specifics', () => {
       await storage.createAccount('alice', 'h', 1);
       await storage.createAccount('bob', 'h', 1);
       await storage.createDevice('2', 1, 5);
-      const send = (clientId: string) =>
-        storage.enqueueMessage(
-          {
-            recipient: { accountId: '2', deviceId: 1 },
-            senderAccountId: '1',
-            senderUsername: 'alice',
-            senderDeviceId: 1,
-            clientId,
-            body: new Uint8Array(256),
-            createdAt: 6,
-          },
-          10_000,
-        );
+      const send = aliceToBob(storage, 10_000);
       for (let batch = 0; batch < 5; batch++) {
         await Promise.all(Array.from({ length: 200 }, (_, i) => send(`m${batch}-${i}`)));
       }
       // The main connection checkpoints only past MAIN_AUTOCHECKPOINT_PAGES: the copy is the
       // worker's, made within two of its intervals once the writes stop.
-      const before = storage.checkpoints!;
+      const before = storage.checkpoints;
       const deadline = Date.now() + 5_000;
-      while (storage.checkpoints! < before + 2 && Date.now() < deadline) {
+      while (storage.checkpoints < before + 2 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(storage.checkpoints).toBeGreaterThanOrEqual(before + 2);

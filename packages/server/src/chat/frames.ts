@@ -7,7 +7,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Base64 } from '../encoding.ts';
 import { ServerError } from '../errors.ts';
 import { MAX_FRAME_BYTES } from '../limits.ts';
-import { envelopeProperties } from '../schemas.ts';
+import { envelopeProperties, serverIdInput } from '../schemas.ts';
 
 export const FRAME_VERSION = 1;
 
@@ -56,7 +56,7 @@ const frame = (type: string, properties: object, required: string[]) => ({
 
 export const CLIENT_FRAME_SCHEMAS = {
   send: frame('send', envelopeProperties, ['id', 'to', 'deviceId', 'body']),
-  ack: frame('ack', { serverId: { type: 'string', minLength: 1, maxLength: 64 } }, ['serverId']),
+  ack: frame('ack', { serverId: serverIdInput }, ['serverId']),
   ping: frame('ping', {}, []),
 } as const;
 
@@ -93,7 +93,7 @@ const STRING_TAIL = '"}';
 /** Printable ASCII but `"` and backslash: JSON strings of these need no escapes. */
 const PLAIN_CHAR = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]';
 const plainString = (max: number) => new RegExp(`^${PLAIN_CHAR}{1,${max}}$`);
-const PLAIN_SERVER_ID = plainString(64);
+const PLAIN_SERVER_ID = plainString(serverIdInput.maxLength);
 const PLAIN_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${envelopeProperties.id.maxLength}}$`);
 const PLAIN_TO = plainString(envelopeProperties.to.maxLength);
 /** An integer as JSON.stringify writes it, within the schema's range (checked after). */

@@ -3,7 +3,7 @@ import type { Envelope, MessageService } from '../../chat/message-service.ts';
 import { encodeBase64 } from '../../encoding.ts';
 import { MAX_UNACKED_DELIVERIES } from '../../limits.ts';
 import type { Storage } from '../../storage/types.ts';
-import { envelopeProperties } from '../../schemas.ts';
+import { envelopeProperties, serverIdInput } from '../../schemas.ts';
 import { principalOf } from '../auth.ts';
 import { BEARER, errorResponses, obj } from './route-kit.ts';
 
@@ -91,7 +91,7 @@ export function messageRoutes(
         summary: 'Ack (delete) a delivered message; idempotent',
         tags: ['messages'],
         security: BEARER,
-        params: obj({ serverId: { type: 'string', minLength: 1, maxLength: 64 } }),
+        params: obj({ serverId: serverIdInput }),
         response: { 204: { type: 'null' }, ...errorResponses(401) },
       },
     },

@@ -65,11 +65,6 @@ export interface SqliteStorageOptions {
    * the last commits may be lost if the machine loses power.
    */
   readonly synchronous?: SqliteSynchronous;
-  /**
-   * True (default): checkpoints run on a worker thread, off the event loop (WalCheckpointer).
-   * False: SQLite's automatic checkpoints on the connection that commits.
-   */
-  readonly checkpointWorker?: boolean;
 }
 
 /** The default storage adapter: one SQLite file, WAL journal, group commit. */
@@ -78,7 +73,7 @@ export class SqliteStorage implements Storage {
   readonly #sql: Statements;
   readonly #writes: WriteBatcher;
   readonly #wal: WalSync | undefined;
-  readonly #checkpointer: WalCheckpointer | undefined;
+  readonly #checkpointer: WalCheckpointer;
   #closed = false;
   #queueLengths = new Map<string, number>();
   #lengthsOf = -1;
@@ -99,22 +94,21 @@ export class SqliteStorage implements Storage {
     this.#db = db;
     this.#sql = prepareStatements(db);
     this.#writes = new WriteBatcher(db, this.#wal, { minSyncIntervalMs: MIN_SYNC_INTERVAL_MS });
-    if (options.checkpointWorker !== false) {
-      this.#checkpointer = new WalCheckpointer(options.file, {
-        intervalMs: CHECKPOINT_INTERVAL_MS,
-        onFailure: (error) => {
-          // Rare enough to need no logger here: Node prints process warnings to stderr.
-          process.emitWarning(`WAL checkpoint worker failed: ${error.message}`);
-          if (!this.#closed) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
-        },
-      });
-      db.pragma(`wal_autocheckpoint = ${MAIN_AUTOCHECKPOINT_PAGES}`);
-    }
+    // Checkpoints run on a worker thread, off the event loop (see WalCheckpointer).
+    this.#checkpointer = new WalCheckpointer(options.file, {
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      onFailure: (error) => {
+        // Rare enough to need no logger here: Node prints process warnings to stderr.
+        process.emitWarning(`WAL checkpoint worker failed: ${error.message}`);
+        if (!this.#closed) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      },
+    });
+    db.pragma(`wal_autocheckpoint = ${MAIN_AUTOCHECKPOINT_PAGES}`);
   }
 
-  /** The worker's checkpoints so far (tests), or undefined without a worker. */
-  get checkpoints(): number | undefined {
-    return this.#checkpointer?.checkpoints;
+  /** The worker's checkpoints so far (tests). */
+  get checkpoints(): number {
+    return this.#checkpointer.checkpoints;
   }
 
   async createAccount(username: string, passwordHash: string, now: number) {
@@ -310,7 +304,7 @@ export class SqliteStorage implements Storage {
     this.#closed = true;
     this.#writes.flush();
     await this.#writes.settled();
-    await this.#checkpointer?.stop();
+    await this.#checkpointer.stop();
     try {
       this.#wal?.close();
     } finally {
