@@ -85,6 +85,31 @@ if (file === undefined || (from !== undefined && (to === undefined || !(+to > +f
   process.stderr.write('usage: profile-phases.ts PROFILE [FROM_SECONDS TO_SECONDS]\n');
   process.exit(2);
 }
-const samples = samplesOf(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+/** The profile in `file`, or a one-line reason it is not one (exit code 2). */
+function readProfile(file: string): CpuProfile {
+  let profile: Partial<CpuProfile>;
+  try {
+    profile = JSON.parse(readFileSync(file, 'utf8')) as Partial<CpuProfile>;
+  } catch (e) {
+    return fail(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const { nodes, samples, timeDeltas, startTime } = profile;
+  if (
+    !Array.isArray(nodes) ||
+    !Array.isArray(samples) ||
+    !Array.isArray(timeDeltas) ||
+    typeof startTime !== 'number'
+  ) {
+    return fail(`${file} is not a V8 CPU profile (.cpuprofile)`);
+  }
+  return profile as CpuProfile;
+}
+
+function fail(reason: string): never {
+  process.stderr.write(`profile-phases: ${reason}\n`);
+  process.exit(2);
+}
+
+const samples = samplesOf(readProfile(file));
 const lines = from === undefined ? busyPerSecond(samples) : topSelfTime(samples, +from, +to!);
 process.stdout.write(`${lines.join('\n')}\n`);
