@@ -80,11 +80,6 @@ function topSelfTime(samples: Sample[], from: number, to: number, count = 25): s
     );
 }
 
-const [file, from, to] = process.argv.slice(2);
-if (file === undefined || (from !== undefined && (to === undefined || !(+to > +from)))) {
-  process.stderr.write('usage: profile-phases.ts PROFILE [FROM_SECONDS TO_SECONDS]\n');
-  process.exit(2);
-}
 /** The profile in `file`, or a one-line reason it is not one (exit code 2). */
 function readProfile(file: string): CpuProfile {
   let profile: Partial<CpuProfile>;
@@ -110,6 +105,10 @@ function fail(reason: string): never {
   process.exit(2);
 }
 
+const [file, from, to] = process.argv.slice(2);
+if (file === undefined || (from !== undefined && (to === undefined || !(+to > +from)))) {
+  fail('usage: profile-phases.ts PROFILE [FROM_SECONDS TO_SECONDS]');
+}
 const samples = samplesOf(readProfile(file));
 const lines = from === undefined ? busyPerSecond(samples) : topSelfTime(samples, +from, +to!);
 process.stdout.write(`${lines.join('\n')}\n`);

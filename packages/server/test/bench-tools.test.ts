@@ -55,7 +55,9 @@ describe('bench/profile-phases.ts', () => {
   });
 
   it('answers bad arguments and files with a one-line reason and exit code 2', () => {
-    expect(run().status).toBe(2);
+    const bare = run();
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/^profile-phases: usage: /);
     expect(run(profile, '3', '1').status).toBe(2);
     const missing = run(join(dir, 'missing.cpuprofile'));
     expect(missing.status).toBe(2);
