@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { DEFAULT_CONFIG, createLogger, startServer } from '../src/index.ts';
 import { startBareRelay } from './bare-relay.ts';
@@ -15,10 +16,18 @@ import { startBareRelay } from './bare-relay.ts';
 const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
 const mode = process.argv[2];
 
+// How late a 10 ms timer ran at worst since the last SIGUSR2: a phase whose p99 shows a pause
+// of that size had it on the server's event loop (on its core or off it); one whose p99 shows a
+// pause this does not had it elsewhere (network, load generator). Ten wakeups a second cost
+// nothing measurable; a 1 ms resolution would add a thousand to the pinned core.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 // SIGUSR2: collect garbage now (run with --expose-gc), so RSS readings compare like with like,
 // and report the young generation's resident bytes: with 64 MiB semi-spaces (node-flags.ts) it
 // can grow between two RSS readings and would count as memory per connection if not taken out.
 process.on('SIGUSR2', () => {
+  const loopMaxMs = loopDelay.max / 1e6;
   (globalThis as { gc?: () => void }).gc?.();
   const young = getHeapSpaceStatistics()
     .filter(
@@ -28,8 +37,11 @@ process.on('SIGUSR2', () => {
   // And the heap's committed but free bytes (young and old): the judged reading leaves them out.
   const heap = getHeapStatistics();
   process.stdout.write(
-    `YOUNG ${young}\nHEAPFREE ${heap.total_physical_size - heap.used_heap_size}\n`,
+    `YOUNG ${young}\nHEAPFREE ${heap.total_physical_size - heap.used_heap_size}\n` +
+      `LOOPMAX ${loopMaxMs.toFixed(1)}\n`,
   );
+  // Once this collection's own pause has been timed: it is not the next phase's.
+  setTimeout(() => loopDelay.reset(), 50).unref();
 });
 
 if (mode === 'relay') {

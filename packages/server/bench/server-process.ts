@@ -25,6 +25,28 @@ export async function collect(pid: number): Promise<void> {
   await sleep(500);
 }
 
+/** Who waits for each server's next LOOPMAX report (see loopMaxMs). */
+const loopMaxWaiters = new Map<number, (ms: number) => void>();
+
+/**
+ * The longest the server's event loop was held up since its previous report (ms, to ~10 ms),
+ * reported on SIGUSR2 (see bench-server.ts), which also collects its garbage. NaN if no report
+ * comes within 2 s.
+ */
+export function loopMaxMs(pid: number): Promise<number> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      loopMaxWaiters.delete(pid);
+      resolve(NaN);
+    }, 2000);
+    loopMaxWaiters.set(pid, (ms) => {
+      clearTimeout(timer);
+      resolve(ms);
+    });
+    process.kill(pid, 'SIGUSR2');
+  });
+}
+
 /** The young generation's resident bytes each server last reported (see bench-server.ts). */
 const youngBytes = new Map<number, number>();
 /** The V8 heap's committed but unused bytes each server last reported. */
@@ -52,11 +74,33 @@ export async function memoryKiB(pid: number): Promise<{ rss: number; live: numbe
   };
 }
 
+/** Fields 3 on of /proc/PID/stat (after the command name): field N is at index N - 3. */
+function statFields(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+}
+
 /** CPU time (user + system, ms) the process has used so far, from /proc. */
 export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const fields = statFields(pid);
   // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 Hz on Linux).
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Major page faults of the process so far (field 12): pages it had to wait for the disk to
+ * read back, e.g. code or file pages that the kernel's reclaim had dropped.
+ */
+export function majorFaults(pid: number): number {
+  return Number(statFields(pid)[9]);
+}
+
+/**
+ * Time (ms) the hypervisor ran something else while `core` wanted to run: the steal column of
+ * /proc/stat, in clock ticks (100 Hz). 0 where the kernel does not account for it.
+ */
+export function stealMs(core: number, stat = readFileSync('/proc/stat', 'utf8')): number {
+  const line = stat.split('\n').find((l) => l.startsWith(`cpu${core} `));
+  return Number(line?.trim().split(/\s+/)[8] ?? 0) * 10;
 }
 
 /**
@@ -110,6 +154,10 @@ export async function startServer(
         youngBytes.set(child.pid!, Number(young[1]));
       for (const free of chunk.toString().matchAll(/HEAPFREE (\d+)/g))
         freeHeapBytes.set(child.pid!, Number(free[1]));
+      for (const loop of chunk.toString().matchAll(/LOOPMAX ([0-9.]+)/g)) {
+        loopMaxWaiters.get(child.pid!)?.(Number(loop[1]));
+        loopMaxWaiters.delete(child.pid!);
+      }
       if (extra.length > 0) process.stderr.write(chunk);
     });
   });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stealMs } from '../bench/server-process.ts';
 
 const TOOL = new URL('../bench/profile-phases.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'susurro-profile-'));
@@ -69,5 +70,50 @@ describe('bench/profile-phases.ts', () => {
     expect(wrong.stderr).toBe(
       `profile-phases: ${notProfile} is not a V8 CPU profile (.cpuprofile)\n`,
     );
+  });
+});
+
+describe('bench/server-process.ts stealMs', () => {
+  it("reads a core's steal ticks from /proc/stat as ms", () => {
+    const stat = [
+      'cpu  95030 0 32727 116669 1319 0 8361 2768 0 0',
+      'cpu0 56941 0 16062 50868 371 0 3208 1320 0 0',
+      'cpu1 38088 0 16665 65801 947 0 5153 1448 0 0',
+      'intr 1 2 3',
+    ].join('\n');
+    expect(stealMs(0, stat)).toBe(13_200);
+    expect(stealMs(1, stat)).toBe(14_480);
+    expect(stealMs(2, stat)).toBe(0); // no such core
+  });
+
+  it('reads this machine', () => {
+    const first = stealMs(0);
+    expect(Number.isFinite(first)).toBe(true);
+    expect(stealMs(0)).toBeGreaterThanOrEqual(first);
+  });
+});
+
+describe('bench/server-bench.ts knobs', () => {
+  const BENCH = new URL('../bench/server-bench.ts', import.meta.url).pathname;
+  const bench = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', BENCH], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+
+  it('refuses a bad knob with its name, before starting anything', () => {
+    for (const [name, value, rule] of [
+      ['BENCH_SATURATION_ROUNDS', '0', 'a whole number ≥ 1'],
+      ['BENCH_CLIENTS', '1.5', 'a whole number ≥ 2'],
+      ['BENCH_IDLE', 'lots', 'a whole number ≥ 0'],
+      ['BENCH_RATES', '5k,10k', 'comma-separated whole msg/s ≥ 1'],
+    ]) {
+      const result = bench({ [name!]: value! });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(`${name}: ${rule} (got ${value})\n`);
+    }
+    const targets = bench({ BENCH_TARGETS: 'relay,relay' });
+    expect(targets.status).toBe(2);
+    expect(targets.stderr).toMatch(/^BENCH_TARGETS: /);
   });
 });
