@@ -1,4 +1,5 @@
 /** The table and the verdict lines `make bench` prints for the server load benchmark. */
+import { quantile } from './latencies.ts';
 import type { TargetKind } from './load-clients.ts';
 
 /** One target's measurements (server-bench.ts). */
@@ -22,6 +23,34 @@ export interface TargetResult {
     readonly failures: number;
   };
   readonly errors: number;
+}
+
+/** What one fixed-rate phase measured (server-bench.ts, fixedRate). */
+export interface PhaseReading {
+  readonly latencies: Float64Array;
+  /** Shares of a core: the server's, this load generator's, and each core's steal time. */
+  readonly busy: number;
+  readonly loadBusy: number;
+  readonly steal: readonly number[];
+  /** Major page faults: the server's, then the load generator's. */
+  readonly faults: readonly number[];
+  /** ms: the server's event loop held up at worst; the load generator's timers late. */
+  readonly serverLoopMax: number;
+  readonly loadDelayP99: number;
+  readonly loadDelayMax: number;
+}
+
+/** The log line of one fixed-rate phase: its latencies and where its time went. */
+export function phaseLine(label: string, phase: PhaseReading): string {
+  const sorted = phase.latencies.slice().sort();
+  const pct = (share: number, digits = 0) => `${(100 * share).toFixed(digits)} %`;
+  return (
+    `${label}: p50 ${quantile(sorted, 0.5).toFixed(2)} ms, p99 ${quantile(sorted, 0.99).toFixed(2)} ms, ` +
+    `server busy ${pct(phase.busy)}, server loop held up ≤ ${phase.serverLoopMax.toFixed(0)} ms, ` +
+    `load generator busy ${pct(phase.loadBusy)}, timer lag p99 ${phase.loadDelayP99.toFixed(1)} ms ` +
+    `(max ${phase.loadDelayMax.toFixed(0)} ms), steal ${phase.steal.map((s) => pct(s, 1)).join(' / ')}, ` +
+    `major page faults ${phase.faults.join(' / ')} (server / load generator)\n`
+  );
 }
 
 export interface ReportSettings {

@@ -15,7 +15,7 @@
  *
  *   node --import tsx packages/server/bench/server-bench.ts
  *   BENCH_CLIENTS=100 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_SATURATION_ROUNDS=2 BENCH_IDLE=19000
- *   … (defaults below)
+ *   … (defaults and checks in settings.ts)
  *   BENCH_TARGETS=full (one target alone, e.g. to profile); BENCH_PROFILE=dir (V8 CPU
  *   profile of each server); BENCH_SERVER_FLAGS="--trace-gc" (more node flags for the
  *   servers, whose stdout is then shown)
@@ -37,7 +37,8 @@ import {
   type TargetKind,
 } from './load-clients.ts';
 import { concat, LatencyLog, quantile } from './latencies.ts';
-import { report } from './report.ts';
+import { phaseLine, report, type PhaseReading } from './report.ts';
+import { IDLE, N, RATES, ROUNDS, SATURATION_ROUNDS, SECONDS, TARGETS } from './settings.ts';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.ts';
 import {
   bundleServer,
@@ -53,42 +54,6 @@ import {
   stopServer,
 } from './server-process.ts';
 
-/** A whole-number knob from the environment, at least `min`; a clear exit 2 otherwise. */
-function knob(name: string, fallback: number, min: number): number {
-  const text = process.env[name];
-  const value = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    process.stderr.write(`${name}: a whole number ≥ ${min} (got ${text})\n`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const N = knob('BENCH_CLIENTS', 100, 2);
-const SECONDS = knob('BENCH_SECONDS', 5, 1);
-const IDLE = knob('BENCH_IDLE', 19_000, 0);
-const RATES = (process.env.BENCH_RATES ?? '5000,10000').split(',').map(Number);
-if (RATES.some((rate) => !Number.isInteger(rate) || rate < 1)) {
-  process.stderr.write(
-    `BENCH_RATES: comma-separated whole msg/s ≥ 1 (got ${process.env.BENCH_RATES})\n`,
-  );
-  process.exit(2);
-}
-const ROUNDS = knob('BENCH_ROUNDS', 3, 1);
-/**
- * Saturation runs this many times per target, alternating them (ABBA), and the best is kept
- * (with the CPU per message of that run). The host's slow spells only ever lower a reading:
- * one that fell on a single saturation window read the full stack at 12.0k msg/s, against
- * 15.8k–26.1k in the other runs of that morning (packages/server/README.md, round 13).
- */
-const SATURATION_ROUNDS = knob('BENCH_SATURATION_ROUNDS', 2, 1);
-const kinds = (process.env.BENCH_TARGETS ?? 'relay,full').split(',');
-if (kinds.some((k) => k !== 'relay' && k !== 'full') || new Set(kinds).size !== kinds.length) {
-  process.stderr.write(
-    `BENCH_TARGETS: a comma-separated list of relay, full, each at most once (got ${kinds.join(',')})\n`,
-  );
-  process.exit(2);
-}
 const WINDOW = 32; // outstanding messages per sender in the saturation run
 const BODY = Buffer.alloc(256, 7).toString('base64');
 const DEVICES_PER_ACCOUNT = 16; // MAX_DEVICES_PER_ACCOUNT
@@ -142,7 +107,7 @@ async function saturate(clients: WebSocket[], target: Target, stats: Stats, pid:
  * major page faults of both processes (each one a wait for the disk). A latency spike that
  * neither event loop shows happened between them (kernel, network, host).
  */
-async function fixedRate(target: Running, rate: number) {
+async function fixedRate(target: Running, rate: number): Promise<PhaseReading> {
   const { clients, stats, pid } = target;
   collectOwn();
   let seq = 0;
@@ -317,15 +282,8 @@ async function measureLoad(targets: Running[]) {
         pooled.busy.push(phase.busy);
         pooled.loadDelayP99.push(phase.loadDelayP99);
         fixed.set(rate, pooled);
-        const sorted = phase.latencies.slice().sort();
         process.stderr.write(
-          `round ${round + 1}/${ROUNDS} ${target.kind} @${rate}/s: p50 ${quantile(sorted, 0.5).toFixed(2)} ms, ` +
-            `p99 ${quantile(sorted, 0.99).toFixed(2)} ms, server busy ${(100 * phase.busy).toFixed(0)} %, ` +
-            `server loop held up ≤ ${phase.serverLoopMax.toFixed(0)} ms, ` +
-            `load generator busy ${(100 * phase.loadBusy).toFixed(0)} %, timer lag p99 ${phase.loadDelayP99.toFixed(1)} ms ` +
-            `(max ${phase.loadDelayMax.toFixed(0)} ms), ` +
-            `steal ${phase.steal.map((s) => `${(100 * s).toFixed(1)} %`).join(' / ')}, ` +
-            `major page faults ${phase.faults.join(' / ')} (server / load generator)\n`,
+          phaseLine(`round ${round + 1}/${ROUNDS} ${target.kind} @${rate}/s`, phase),
         );
       }
     }
@@ -362,7 +320,7 @@ if (!process.execArgv.includes('--expose-gc')) {
 pin(process.pid, 1);
 const script = await bundleServer();
 const running: Running[] = [];
-for (const kind of kinds) running.push(await start(kind as TargetKind, script));
+for (const kind of TARGETS) running.push(await start(kind, script));
 const load = await measureLoad(running);
 for (const target of running) await stop(target);
 const results = [];
