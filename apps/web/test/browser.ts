@@ -96,6 +96,27 @@ export async function waitConnected(page: Page): Promise<void> {
   await page.locator('[data-link="connected"]').waitFor();
 }
 
+/**
+ * Clicks the connection bar's "Retry now" once the server is back. The client's own backoff
+ * may try at the same moment: the button goes away while an attempt is in flight (a click then
+ * lands on nothing) and for good once that attempt connects, so look again until one of the
+ * two happens.
+ */
+export async function retryNow(page: Page): Promise<void> {
+  const retry = page.getByRole('button', { name: 'Retry now' });
+  const connected = page.locator('[data-link="connected"]');
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if ((await connected.count()) > 0) return;
+    try {
+      await retry.click({ timeout: 1000 });
+      return;
+    } catch {
+      // Detached or hidden mid-click: an attempt of the client's own is running.
+    }
+  }
+  throw new Error('"Retry now" could not be clicked and the client did not reconnect');
+}
+
 export async function logIn(page: Page, username: string, password: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);

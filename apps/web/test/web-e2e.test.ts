@@ -28,6 +28,7 @@ import {
   startChat,
   typeAndSend,
   waitConnected,
+  retryNow,
   waitStatus,
 } from './browser.ts';
 import { WEB_DIST } from '../src/build/vite-config.ts';
@@ -320,7 +321,7 @@ describe(`web client in Chromium (${ALICE}, ${BOB})`, () => {
 
       await stack.startServer();
       // Don't wait out the backoff: the banner's button reconnects at once.
-      await alice.getByRole('button', { name: 'Retry now' }).click();
+      await retryNow(alice);
       await waitConnected(alice);
       await message(bob, 'Written while the server was down.').waitFor({ timeout: 30_000 });
       await waitStatus(alice, 'Written while the server was down.', 'delivered');
