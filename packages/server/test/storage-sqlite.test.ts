@@ -1,6 +1,9 @@
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import DatabaseConstructor from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../src/storage/sqlite/index.ts';
@@ -221,6 +224,38 @@ describe('sqlite adapter specifics', () => {
       expect((await failure).message).toMatch(/unable to open|directory does not exist/);
       await checkpointer.stop();
       expect(checkpointer.checkpoints).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('closes in a process with nothing else to keep it running', async () => {
+    // Its checkpoint worker is unreferenced while it runs; close() must still see it exit and
+    // then close the main connection, which removes the WAL after a last checkpoint.
+    const { dir, file } = await tempFile();
+    try {
+      const adapter = fileURLToPath(new URL('../src/storage/sqlite/index.ts', import.meta.url));
+      const script = `
+        const { SqliteStorage } = await import(${JSON.stringify(adapter)});
+        const storage = new SqliteStorage({ file: ${JSON.stringify(file)} });
+        await storage.createAccount('alice', 'h', 1);
+        await storage.close();
+        console.log('closed');`;
+      const main = join(dir, 'close.mjs');
+      await writeFile(main, script);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', main], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(child.stderr).toBe('');
+      expect({ status: child.status, stdout: child.stdout }).toEqual({
+        status: 0,
+        stdout: 'closed\n',
+      });
+      expect(existsSync(`${file}-wal`)).toBe(false);
+      const raw = new DatabaseConstructor(file, { readonly: true });
+      expect(raw.prepare('SELECT username FROM accounts').all()).toEqual([{ username: 'alice' }]);
+      raw.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

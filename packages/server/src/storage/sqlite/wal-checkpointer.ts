@@ -55,6 +55,10 @@ export class WalCheckpointer {
   stop(): Promise<void> {
     // Lost if the worker is gone already (it failed), which is fine: it has exited.
     this.#worker.postMessage('stop');
+    // Unreferenced, the worker would not keep the process alive until it exits: in a process
+    // with nothing else to do (a script, a CLI) the event loop ended with this promise
+    // pending, so the main connection was never closed (exit code 13 at a top-level await).
+    this.#worker.ref();
     return this.#exited;
   }
 }
