@@ -7,7 +7,7 @@ import { ChatService } from './chat/chat-service.ts';
 import { InProcessFanOut, type FanOut } from './chat/fan-out.ts';
 import { MessageService } from './chat/message-service.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { databaseFile, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import { buildHttpApp } from './http/app.ts';
 import { KeyService } from './keys/key-service.ts';
 import {
@@ -27,7 +27,7 @@ import type { ConnectionSender } from './chat/connection-sender.ts';
 import { RedisFanOut } from './cluster/redis-fan-out.ts';
 import { ConnectionsTable } from './gateway/connections-table.ts';
 import { GatewayTransport } from './gateway/gateway-transport.ts';
-import { openStorage } from './storage/open-storage.ts';
+import { openStorage, sqliteOptions } from './storage/open-storage.ts';
 
 export interface ServerDeps {
   /** Defaults to the configured adapter (SQLite under `config.dataDir`). */
@@ -101,9 +101,7 @@ function createEdge(
 export function composeServer(config: Config, deps: ServerDeps = {}) {
   const log = deps.log ?? createLogger(config.logLevel);
   const clock = deps.clock ?? systemClock;
-  const storage =
-    deps.storage ??
-    new SqliteStorage({ file: databaseFile(config), synchronous: config.sqliteSynchronous });
+  const storage = deps.storage ?? new SqliteStorage(sqliteOptions(config));
   const metrics = createMetrics(() => storage.countQueuedMessages());
   const limiter = new RateLimiter(clock);
   const fanOut = deps.fanOut ?? new InProcessFanOut();

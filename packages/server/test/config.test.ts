@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from '../src/config.ts';
+import { sqliteOptions } from '../src/storage/open-storage.ts';
 
 describe('config from the environment', () => {
   it('defaults to loopback, port 8080, ./.data and production costs', () => {
@@ -143,5 +144,18 @@ describe('config from the environment', () => {
       expect(problems).toContain(expected);
     }
     expect(() => loadConfig({ STORAGE: 'mongodb' })).toThrow(/MONGODB_URL is required/);
+  });
+});
+
+describe('SQLite options from the config', () => {
+  it('lets a lone process hold its write transaction until each sync, never a cluster node', () => {
+    const lone = loadConfig({ DATA_DIR: '/var/lib/susurro' });
+    expect(sqliteOptions(lone)).toEqual({
+      file: '/var/lib/susurro/susurro.db',
+      synchronous: 'FULL',
+      singleWriter: true,
+    });
+    const node = loadConfig({ DATA_DIR: '/var/lib/susurro', REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(sqliteOptions(node).singleWriter).toBe(false);
   });
 });

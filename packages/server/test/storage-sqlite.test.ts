@@ -17,17 +17,20 @@ async function tempFile(): Promise<{ file: string; dir: string }> {
   return { dir, file: join(dir, 'nested', 'susurro.db') };
 }
 
-runStorageContract('sqlite', async () => {
-  const { dir, file } = await tempFile();
-  const storage = new SqliteStorage({ file });
-  return {
-    storage,
-    cleanup: async () => {
-      await storage.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+for (const singleWriter of [false, true]) {
+  // A single writer keeps its transaction open between syncs (commitAtSync): same contract.
+  runStorageContract(singleWriter ? 'sqlite (single writer)' : 'sqlite', async () => {
+    const { dir, file } = await tempFile();
+    const storage = new SqliteStorage({ file, singleWriter });
+    return {
+      storage,
+      cleanup: async () => {
+        await storage.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 /**
  * Runs `use` on a database file migrated only up to `version`, holding the rows `sql` inserts;

@@ -162,6 +162,130 @@ describe('WriteBatcher with an asynchronous sync', () => {
   });
 });
 
+describe('WriteBatcher with commitAtSync (a single writer)', () => {
+  let dir: string;
+  let db: Database;
+  /** A second connection: sees only what is committed. */
+  let other: Database;
+  let sync: ManualSync;
+  let batcher: WriteBatcher;
+  const insert = (v: number) => () => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes;
+  const count = (on: Database) =>
+    (on.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'susurro-batcher-'));
+    db = new DatabaseConstructor(join(dir, 'db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
+    other = new DatabaseConstructor(join(dir, 'db'));
+    sync = new ManualSync();
+    batcher = new WriteBatcher(db, sync, { commitAtSync: true });
+  });
+
+  afterEach(async () => {
+    other.close();
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('commits the turns since the last sync together, right before the next sync', async () => {
+    const seen: number[] = [];
+    const first = batcher.run(insert(1), { committed: () => seen.push(count(db)) });
+    await tick();
+    // Committed at once (no sync in flight), readable by both connections, not yet acked.
+    expect(seen).toEqual([1]);
+    expect(count(other)).toBe(1);
+    expect(sync.calls).toHaveLength(1);
+    const second = batcher.run(insert(2), { committed: () => seen.push(count(db)) });
+    await tick();
+    const third = batcher.run(insert(3));
+    await tick();
+    // Two turns ran in the open transaction: this connection sees them, the other does not.
+    expect(seen).toEqual([1, 2]);
+    expect(db.inTransaction).toBe(true);
+    expect(count(db)).toBe(3);
+    expect(count(other)).toBe(1);
+    sync.finish();
+    expect(await first).toBe(1);
+    // The sync's completion committed both turns at once and started the sync that covers them.
+    expect(db.inTransaction).toBe(false);
+    expect(count(other)).toBe(3);
+    expect(sync.calls).toHaveLength(1);
+    let settled = 0;
+    for (const p of [second, third]) void p.then(() => settled++);
+    await tick();
+    expect(settled).toBe(0); // acks wait for the sync that started after their COMMIT
+    sync.finish();
+    expect([await second, await third]).toEqual([1, 1]);
+  });
+
+  it('rolls a failing write back alone; the rest of its turn commits', async () => {
+    const good = batcher.run(insert(1));
+    const bad = batcher.run(insert(-1)); // CHECK constraint: fails inside its savepoint
+    const alsoGood = batcher.run(insert(2));
+    await tick();
+    sync.finish();
+    expect(await good).toBe(1);
+    await expect(bad).rejects.toThrow(/CHECK/);
+    expect(await alsoGood).toBe(1);
+    expect(other.prepare('SELECT v FROM t ORDER BY v').all()).toEqual([{ v: 1 }, { v: 2 }]);
+  });
+
+  it('rejects every write of the transaction when its COMMIT fails, and goes on', async () => {
+    const first = batcher.run(insert(1));
+    await tick(); // committed and syncing
+    // A deferred foreign key is checked only at COMMIT: it fails, and the transaction with it.
+    db.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`);
+    db.pragma('foreign_keys = ON');
+    const seen: string[] = [];
+    const orphan = batcher.run(() => db.prepare('INSERT INTO child (p) VALUES (7)').run().changes, {
+      committed: () => seen.push('orphan'),
+    });
+    await tick();
+    const sameTransaction = batcher.run(insert(2));
+    await tick();
+    expect(seen).toEqual(['orphan']); // readers of this connection saw it before COMMIT
+    sync.finish();
+    expect(await first).toBe(1);
+    await expect(orphan).rejects.toThrow(/FOREIGN KEY/);
+    await expect(sameTransaction).rejects.toThrow(/FOREIGN KEY/);
+    expect(db.inTransaction).toBe(false);
+    expect(count(other)).toBe(1);
+    // The next write opens a new transaction and commits as usual.
+    const later = batcher.run(insert(3));
+    await tick();
+    sync.finish();
+    expect(await later).toBe(1);
+    expect(count(other)).toBe(2);
+  });
+
+  it('`settled()` commits what is open and waits for its sync (shutdown)', async () => {
+    const spaced = new WriteBatcher(db, sync, { commitAtSync: true, minSyncIntervalMs: 60_000 });
+    const first = spaced.run(insert(1));
+    await tick();
+    sync.finish();
+    await first;
+    const second = spaced.run(insert(2));
+    await tick();
+    expect(sync.calls).toHaveLength(0); // the next sync is a minute away...
+    expect(count(other)).toBe(1); // ...and so is the COMMIT
+    const settled = spaced.settled();
+    expect(count(other)).toBe(2); // shutting down: committed now
+    sync.finish();
+    await settled;
+    expect(await second).toBe(1);
+  });
+
+  it('commits once per turn without a DurableSync (nothing to commit before)', async () => {
+    const plain = new WriteBatcher(db, undefined, { commitAtSync: true });
+    expect(await plain.run(insert(1))).toBe(1);
+    expect(db.inTransaction).toBe(false);
+    expect(count(other)).toBe(1);
+  });
+});
+
 describe('WalSync', () => {
   it('syncs the WAL of an open database and closes twice safely', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'susurro-wal-'));

@@ -1,5 +1,6 @@
 import { databaseFile, type Config } from '../config.ts';
 import { redactUrl } from '../redact-url.ts';
+import type { SqliteStorageOptions } from './sqlite/sqlite-storage.ts';
 import type { Storage } from './types.ts';
 
 /**
@@ -7,7 +8,7 @@ import type { Storage } from './types.ts';
  * (or a Lambda bundle) that uses MongoDB never loads SQLite's native module, and vice versa.
  */
 export async function openStorage(
-  config: Pick<Config, 'storage' | 'dataDir' | 'sqliteSynchronous'>,
+  config: Pick<Config, 'storage' | 'dataDir' | 'sqliteSynchronous' | 'redisUrl'>,
 ): Promise<Storage> {
   if (config.storage.kind === 'mongodb') {
     const { MongoStorage } = await import('./mongodb/index.ts');
@@ -20,5 +21,18 @@ export async function openStorage(
     }
   }
   const { SqliteStorage } = await import('./sqlite/index.ts');
-  return new SqliteStorage({ file: databaseFile(config), synchronous: config.sqliteSynchronous });
+  return new SqliteStorage(sqliteOptions(config));
+}
+
+type SqliteConfig = Pick<Config, 'dataDir' | 'sqliteSynchronous' | 'redisUrl'>;
+
+/** The SQLite adapter's options for `config`. */
+export function sqliteOptions(config: SqliteConfig): SqliteStorageOptions {
+  return {
+    file: databaseFile(config),
+    synchronous: config.sqliteSynchronous,
+    // Nodes of a cluster on one host share the file (and see each other's writes only once
+    // committed); a lone process commits once per sync.
+    singleWriter: config.redisUrl === undefined,
+  };
 }

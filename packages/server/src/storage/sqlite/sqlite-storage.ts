@@ -65,6 +65,12 @@ export interface SqliteStorageOptions {
    * the last commits may be lost if the machine loses power.
    */
   readonly synchronous?: SqliteSynchronous;
+  /**
+   * This process is the file's only writer (the monolith; not nodes of a cluster sharing it):
+   * the write transaction then stays open between syncs and commits once per sync instead of
+   * once per event-loop turn (`WriteBatcher`'s `commitAtSync`). Default false.
+   */
+  readonly singleWriter?: boolean;
 }
 
 /** The default storage adapter: one SQLite file, WAL journal, group commit. */
@@ -93,7 +99,10 @@ export class SqliteStorage implements Storage {
     this.#wal = options.synchronous === 'NORMAL' ? undefined : new WalSync(options.file);
     this.#db = db;
     this.#sql = prepareStatements(db);
-    this.#writes = new WriteBatcher(db, this.#wal, { minSyncIntervalMs: MIN_SYNC_INTERVAL_MS });
+    this.#writes = new WriteBatcher(db, this.#wal, {
+      minSyncIntervalMs: MIN_SYNC_INTERVAL_MS,
+      commitAtSync: options.singleWriter === true,
+    });
     // Checkpoints run on a worker thread, off the event loop (see WalCheckpointer).
     this.#checkpointer = new WalCheckpointer(options.file, {
       intervalMs: CHECKPOINT_INTERVAL_MS,

@@ -12,11 +12,29 @@ interface PendingWrite {
   readonly savepoint: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
-  /** Told the write's value as soon as it is committed (visible), before it is durable. */
+  /**
+   * Told the write's value as soon as readers of this connection see it, before it is durable:
+   * right after COMMIT, or with `commitAtSync` right after it ran in the open transaction.
+   */
   readonly committed: ((value: unknown) => void) | undefined;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Settles a batch's writes once a sync covered them (or failed). */
+type Settle = (syncError?: unknown) => void;
+
+export interface WriteBatcherOptions {
+  /** A sync starts at least this long after the previous one started (default 0). */
+  readonly minSyncIntervalMs?: number;
+  /**
+   * Keep the write transaction open across turns and COMMIT right before each sync, instead of
+   * once per turn (only with a `DurableSync`). For a process that is the database's only
+   * writer: the write lock is held almost all the time under load, and what a batch wrote is
+   * seen by this connection's readers (its deliveries) before any other connection sees it.
+   */
+  readonly commitAtSync?: boolean;
+}
 
 /**
  * Group commit. Every write is queued and all writes queued during one turn of the event loop
@@ -28,6 +46,16 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * COMMIT had returned. One sync runs at a time, on the thread pool, while the event loop goes
  * on committing; the next sync covers every batch committed meanwhile. A write's `committed`
  * callback hears of it right after COMMIT, before the sync: readers see it from then on.
+ *
+ * With `commitAtSync` the batches of one turn still run together, each in its savepoints, but
+ * in a write transaction that stays open until the next sync is due; COMMIT runs right before
+ * that sync, so one commit covers every turn since the last one (at 10k msg/s about seven turns
+ * of seven messages each: WAL frames are written once per page, not once per turn, and a row
+ * acked before the commit never reaches the WAL). Acks wait exactly as long as before: the same
+ * syncs settle them. A write's `committed` callback runs as soon as its batch ran, since this
+ * connection's readers see it from then on; if the transaction is lost after that (a failed
+ * COMMIT, SQLite's own rollback on an I/O error), every write in it is rejected, and what a
+ * reader saw of it was never acked to anyone.
  */
 export class WriteBatcher {
   readonly #savepoint: Statement;
@@ -41,7 +69,14 @@ export class WriteBatcher {
   #transactions = 0;
   readonly #durable: DurableSync | undefined;
   /** Committed batches waiting for the next fsync to settle them. */
-  #unsynced: Array<(syncError?: unknown) => void> = [];
+  #unsynced: Settle[] = [];
+  /** With `commitAtSync`: batches run in the open transaction, not yet committed. */
+  #uncommitted: Settle[] = [];
+  readonly #commitAtSync: boolean;
+  readonly #db: Database;
+  readonly #begin: Statement;
+  readonly #commit: Statement;
+  readonly #rollback: Statement;
   #syncing = false;
   /** When the last sync started (performance.now()), and the timer that starts the next. */
   #lastSyncAt = -Infinity;
@@ -57,29 +92,41 @@ export class WriteBatcher {
    * at most this much and costs no delivery latency, while each sync covers more batches:
    * an fsync costs tens of µs of CPU (and a trip to the disk) however little it covers.
    */
-  constructor(db: Database, durable?: DurableSync, options: { minSyncIntervalMs?: number } = {}) {
+  constructor(db: Database, durable?: DurableSync, options: WriteBatcherOptions = {}) {
+    this.#db = db;
     this.#durable = durable;
+    this.#commitAtSync = options.commitAtSync === true && durable !== undefined;
+    // IMMEDIATE takes the write lock up front, so several processes sharing the file (a
+    // cluster on one host) wait on busy_timeout instead of failing on a lock upgrade.
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
     this.#minSyncIntervalMs = options.minSyncIntervalMs ?? 0;
     this.#savepoint = db.prepare('SAVEPOINT write');
     this.#release = db.prepare('RELEASE write');
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
     // Made once: better-sqlite3's transaction() builds four wrappers and their properties.
-    this.#transaction = db.transaction((batch: PendingWrite[], outcomes: Outcome[]) => {
-      for (const write of batch) {
-        if (write.savepoint) this.#savepoint.run();
-        try {
-          const value = write.run();
-          if (write.savepoint) this.#release.run();
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          if (write.savepoint) {
-            this.#rollbackTo.run();
-            this.#release.run();
-          }
-          outcomes.push({ ok: false, error });
+    this.#transaction = db.transaction((batch: PendingWrite[], outcomes: Outcome[]) =>
+      this.#runEach(batch, outcomes),
+    );
+  }
+
+  /** Runs each write of `batch` inside the current transaction, its outcome pushed in order. */
+  #runEach(batch: PendingWrite[], outcomes: Outcome[]): void {
+    for (const write of batch) {
+      if (write.savepoint) this.#savepoint.run();
+      try {
+        const value = write.run();
+        if (write.savepoint) this.#release.run();
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        if (write.savepoint) {
+          this.#rollbackTo.run();
+          this.#release.run();
         }
+        outcomes.push({ ok: false, error });
       }
-    });
+    }
   }
 
   /**
@@ -151,9 +198,8 @@ export class WriteBatcher {
       return;
     }
     const outcomes: Outcome[] = [];
+    if (this.#commitAtSync) return this.#runOpen(batch, outcomes);
     try {
-      // IMMEDIATE takes the write lock up front, so several processes sharing the file (a
-      // cluster on one host) wait on busy_timeout instead of failing on a lock upgrade.
       this.#transaction.immediate(batch, outcomes);
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
@@ -161,22 +207,8 @@ export class WriteBatcher {
       return;
     }
     // Readers see the batch from now on; acks wait for the fsync below.
-    batch.forEach((write, i) => {
-      const outcome = outcomes[i];
-      if (write.committed === undefined || !outcome?.ok) return;
-      try {
-        write.committed(outcome.value);
-      } catch {
-        // A listener's failure is its own: the write is committed and settles as usual.
-      }
-    });
-    const settle = (syncError?: unknown) =>
-      batch.forEach((write, i) => {
-        const outcome = outcomes[i];
-        if (syncError !== undefined) write.reject(syncError);
-        else if (outcome?.ok) write.resolve(outcome.value);
-        else write.reject(outcome?.error);
-      });
+    announce(batch, outcomes);
+    const settle = settler(batch, outcomes);
     if (this.#durable === undefined) settle();
     else {
       this.#unsynced.push(settle);
@@ -184,17 +216,59 @@ export class WriteBatcher {
     }
   }
 
+  /** `commitAtSync`: runs the batch in the open write transaction (opening it if need be). */
+  #runOpen(batch: PendingWrite[], outcomes: Outcome[]): void {
+    try {
+      if (!this.#db.inTransaction) this.#begin.run();
+      this.#runEach(batch, outcomes);
+    } catch (error) {
+      // BEGIN failed (the lock stayed busy past busy_timeout): nothing of this batch ran.
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    if (!this.#db.inTransaction) {
+      // SQLite rolled the transaction back itself (an I/O error, disk full, out of memory
+      // inside a statement): every uncommitted write since BEGIN is gone.
+      const error = outcomes.find((o) => !o.ok)?.error ?? new Error('transaction rolled back');
+      for (const write of batch) write.reject(error);
+      for (const settle of this.#uncommitted.splice(0)) settle(error);
+      return;
+    }
+    // This connection's readers see the batch from now on; COMMIT and the acks come at the sync.
+    announce(batch, outcomes);
+    this.#uncommitted.push(settler(batch, outcomes));
+    this.#syncNext();
+  }
+
+  /** `commitAtSync`: commits the open transaction; its batches then wait for the sync. */
+  #commitOpen(): void {
+    if (this.#uncommitted.length === 0) return;
+    const settles = this.#uncommitted;
+    this.#uncommitted = [];
+    try {
+      this.#commit.run();
+    } catch (error) {
+      // Not committed (disk full, I/O error, a deferred constraint): nothing in it is durable.
+      if (this.#db.inTransaction) this.#rollback.run();
+      for (const settle of settles) settle(error);
+      return;
+    }
+    this.#unsynced.push(...settles);
+  }
+
   /** Starts a sync covering every batch committed so far, unless one is in flight or due. */
   #syncNext(): void {
     if (this.#syncing || this.#syncTimer !== undefined) return;
     const wait = this.#lastSyncAt + this.#minSyncIntervalMs - performance.now();
-    if (wait > 0 && this.#unsynced.length > 0 && this.#failure === undefined) {
+    const waiting = this.#unsynced.length > 0 || this.#uncommitted.length > 0;
+    if (wait > 0 && waiting && this.#failure === undefined) {
       this.#syncTimer = setTimeout(() => {
         this.#syncTimer = undefined;
         this.#syncNext();
       }, wait);
       return;
     }
+    this.#commitOpen();
     const settles = this.#unsynced;
     this.#unsynced = [];
     if (settles.length === 0 || this.#failure !== undefined) {
@@ -221,7 +295,9 @@ export class WriteBatcher {
 
   /** Resolves once every committed batch has been synced and settled (shutdown). */
   settled(): Promise<void> {
-    if (!this.#syncing && this.#unsynced.length === 0) return Promise.resolve();
+    if (!this.#syncing && this.#unsynced.length === 0 && this.#uncommitted.length === 0) {
+      return Promise.resolve();
+    }
     if (this.#syncTimer !== undefined) {
       // Shutting down: no reason to keep the last acks waiting.
       clearTimeout(this.#syncTimer);
@@ -231,4 +307,28 @@ export class WriteBatcher {
     }
     return new Promise((resolve) => this.#idle.push(resolve));
   }
+}
+
+/** Tells each write that ran without error its value, through its `committed` callback. */
+function announce(batch: PendingWrite[], outcomes: Outcome[]): void {
+  batch.forEach((write, i) => {
+    const outcome = outcomes[i];
+    if (write.committed === undefined || !outcome?.ok) return;
+    try {
+      write.committed(outcome.value);
+    } catch {
+      // A listener's failure is its own: the write settles as usual.
+    }
+  });
+}
+
+/** Settles each write of a batch with its outcome, or every one with the sync's error. */
+function settler(batch: PendingWrite[], outcomes: Outcome[]): Settle {
+  return (syncError?: unknown) =>
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if (syncError !== undefined) write.reject(syncError);
+      else if (outcome?.ok) write.resolve(outcome.value);
+      else write.reject(outcome?.error);
+    });
 }
