@@ -157,10 +157,12 @@ export interface Storage {
    * window returns the original serverId with `duplicate: true`. Throws LIMIT when the
    * recipient's queue already holds `maxQueued` messages.
    *
-   * `stored` is called (once, unless the enqueue fails) as soon as the message is visible to
-   * `listMessages`, which may be before it is durable: delivery can start while the sender's
-   * ack still waits for the fsync. An adapter whose writes are durable once visible calls it
-   * just before resolving.
+   * `stored` is called (once, unless the enqueue fails first) as soon as the message is visible
+   * to this adapter's `listMessages`, which may be before it is durable, or for a single-writer
+   * SQLite file even before it is committed: delivery can start while the sender's ack still
+   * waits. Should the enqueue fail after that (its commit failed), the sender gets the error
+   * and retries with the same id, and the recipient drops the copy it already has. An adapter
+   * whose writes are durable once visible calls it just before resolving.
    */
   enqueueMessage(
     message: NewMessage,
