@@ -261,6 +261,19 @@ describe('WriteBatcher with commitAtSync (a single writer)', () => {
     expect(count(other)).toBe(2);
   });
 
+  it('rejects a turn whose BEGIN finds the lock taken, and goes on once it is free', async () => {
+    db.pragma('busy_timeout = 0');
+    other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+    await expect(batcher.run(insert(1))).rejects.toThrow(/locked|busy/i);
+    expect(db.inTransaction).toBe(false);
+    other.exec('COMMIT');
+    const later = batcher.run(insert(2));
+    await tick();
+    sync.finish();
+    expect(await later).toBe(1);
+    expect(other.prepare('SELECT v FROM t').all()).toEqual([{ v: 2 }]);
+  });
+
   it('`settled()` commits what is open and waits for its sync (shutdown)', async () => {
     const spaced = new WriteBatcher(db, sync, { commitAtSync: true, minSyncIntervalMs: 60_000 });
     const first = spaced.run(insert(1));

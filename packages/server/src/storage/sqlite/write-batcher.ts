@@ -222,22 +222,33 @@ export class WriteBatcher {
       if (!this.#db.inTransaction) this.#begin.run();
       this.#runEach(batch, outcomes);
     } catch (error) {
-      // BEGIN failed (the lock stayed busy past busy_timeout): nothing of this batch ran.
-      for (const write of batch) write.reject(error);
-      return;
+      // BEGIN failed (another process held the lock past busy_timeout), or a savepoint
+      // statement did: the transaction is given up, as a failed commit gives up its batch.
+      return this.#abandon(batch, error);
     }
     if (!this.#db.inTransaction) {
       // SQLite rolled the transaction back itself (an I/O error, disk full, out of memory
       // inside a statement): every uncommitted write since BEGIN is gone.
       const error = outcomes.find((o) => !o.ok)?.error ?? new Error('transaction rolled back');
-      for (const write of batch) write.reject(error);
-      for (const settle of this.#uncommitted.splice(0)) settle(error);
-      return;
+      return this.#abandon(batch, error);
     }
     // This connection's readers see the batch from now on; COMMIT and the acks come at the sync.
     announce(batch, outcomes);
     this.#uncommitted.push(settler(batch, outcomes));
     this.#syncNext();
+  }
+
+  /** `commitAtSync`: rolls back whatever is open and rejects it all, `batch` included. */
+  #abandon(batch: PendingWrite[], error: unknown): void {
+    if (this.#db.inTransaction) {
+      try {
+        this.#rollback.run();
+      } catch {
+        // Nothing more to undo: SQLite has already ended the transaction.
+      }
+    }
+    for (const write of batch) write.reject(error);
+    for (const settle of this.#uncommitted.splice(0)) settle(error);
   }
 
   /** `commitAtSync`: commits the open transaction; its batches then wait for the sync. */
@@ -249,9 +260,8 @@ export class WriteBatcher {
       this.#commit.run();
     } catch (error) {
       // Not committed (disk full, I/O error, a deferred constraint): nothing in it is durable.
-      if (this.#db.inTransaction) this.#rollback.run();
-      for (const settle of settles) settle(error);
-      return;
+      this.#uncommitted = settles;
+      return this.#abandon([], error);
     }
     this.#unsynced.push(...settles);
   }
