@@ -24,11 +24,11 @@ import {
   newContext,
   SCREENSHOT_DIR,
   openChat,
+  retryNow,
   screenshot,
   startChat,
   typeAndSend,
   waitConnected,
-  retryNow,
   waitStatus,
 } from './browser.ts';
 import { WEB_DIST } from '../src/build/vite-config.ts';

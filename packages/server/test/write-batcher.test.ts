@@ -104,6 +104,28 @@ describe('WriteBatcher with an asynchronous sync', () => {
     expect(await good).toBe(1);
   });
 
+  it('rejects a turn whose COMMIT fails, tells no reader, and commits the next', async () => {
+    // A deferred foreign key is checked only at COMMIT.
+    db.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`);
+    db.pragma('foreign_keys = ON');
+    const seen: string[] = [];
+    const orphan = batcher.run(() => db.prepare('INSERT INTO child (p) VALUES (7)').run().changes, {
+      committed: () => seen.push('orphan'),
+    });
+    const sameTurn = batcher.run(insert(1), { committed: () => seen.push('same turn') });
+    await expect(orphan).rejects.toThrow(/FOREIGN KEY/);
+    await expect(sameTurn).rejects.toThrow(/FOREIGN KEY/);
+    expect(seen).toEqual([]);
+    expect(db.inTransaction).toBe(false);
+    expect(count()).toBe(0);
+    const next = batcher.run(insert(2));
+    await tick();
+    sync.finish();
+    expect(await next).toBe(1);
+    expect(count()).toBe(1);
+  });
+
   it('`settled()` waits for the sync in flight (shutdown)', async () => {
     void batcher.run(insert(1));
     await tick();

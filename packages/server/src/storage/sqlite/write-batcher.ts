@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Database, Statement, Transaction } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 
 /** Makes what is committed so far durable, asynchronously (see WalSync). */
 export interface DurableSync {
@@ -61,8 +61,6 @@ export class WriteBatcher {
   readonly #savepoint: Statement;
   readonly #release: Statement;
   readonly #rollbackTo: Statement;
-  /** Runs a batch in one transaction, each write's outcome pushed in order. */
-  readonly #transaction: Transaction<(batch: PendingWrite[], outcomes: Outcome[]) => void>;
   #pending: PendingWrite[] = [];
   #scheduled = false;
   #lazyTimer: NodeJS.Timeout | undefined;
@@ -70,7 +68,7 @@ export class WriteBatcher {
   readonly #durable: DurableSync | undefined;
   /** Committed batches waiting for the next fsync to settle them. */
   #unsynced: Settle[] = [];
-  /** With `commitAtSync`: batches run in the open transaction, not yet committed. */
+  /** Batches run in the open transaction, not yet committed (more than one: `commitAtSync`). */
   #uncommitted: Settle[] = [];
   readonly #commitAtSync: boolean;
   readonly #db: Database;
@@ -105,10 +103,6 @@ export class WriteBatcher {
     this.#savepoint = db.prepare('SAVEPOINT write');
     this.#release = db.prepare('RELEASE write');
     this.#rollbackTo = db.prepare('ROLLBACK TO write');
-    // Made once: better-sqlite3's transaction() builds four wrappers and their properties.
-    this.#transaction = db.transaction((batch: PendingWrite[], outcomes: Outcome[]) =>
-      this.#runEach(batch, outcomes),
-    );
   }
 
   /** Runs each write of `batch` inside the current transaction, its outcome pushed in order. */
@@ -184,7 +178,10 @@ export class WriteBatcher {
     return this.#transactions;
   }
 
-  /** Commits everything queued so far, now (also called on close). */
+  /**
+   * Runs everything queued so far, now, and commits it (with `commitAtSync`, at the next
+   * sync; close() then asks for that sync at once through settled()).
+   */
   flush(): void {
     this.#scheduled = false;
     this.#transactions++;
@@ -198,47 +195,38 @@ export class WriteBatcher {
       return;
     }
     const outcomes: Outcome[] = [];
-    if (this.#commitAtSync) return this.#runOpen(batch, outcomes);
-    try {
-      this.#transaction.immediate(batch, outcomes);
-    } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
-      for (const write of batch) write.reject(error);
-      return;
-    }
-    // Readers see the batch from now on; acks wait for the fsync below.
+    if (!this.#runInTransaction(batch, outcomes)) return;
+    this.#uncommitted.push(settler(batch, outcomes));
+    // Without commitAtSync: COMMIT now, and every connection reads the batch from then on.
+    // With it: this connection reads it already; COMMIT comes right before the next sync.
+    if (!this.#commitAtSync && !this.#commitTransaction()) return;
     announce(batch, outcomes);
-    const settle = settler(batch, outcomes);
-    if (this.#durable === undefined) settle();
-    else {
-      this.#unsynced.push(settle);
-      this.#syncNext();
-    }
+    // Acks wait for the sync.
+    this.#syncNext();
   }
 
-  /** `commitAtSync`: runs the batch in the open write transaction (opening it if need be). */
-  #runOpen(batch: PendingWrite[], outcomes: Outcome[]): void {
+  /** Runs the batch in the open write transaction, opening it first if need be. */
+  #runInTransaction(batch: PendingWrite[], outcomes: Outcome[]): boolean {
     try {
       if (!this.#db.inTransaction) this.#begin.run();
       this.#runEach(batch, outcomes);
     } catch (error) {
       // BEGIN failed (another process held the lock past busy_timeout), or a savepoint
       // statement did: the transaction is given up, as a failed commit gives up its batch.
-      return this.#abandon(batch, error);
+      this.#abandon(batch, error);
+      return false;
     }
     if (!this.#db.inTransaction) {
       // SQLite rolled the transaction back itself (an I/O error, disk full, out of memory
       // inside a statement): every uncommitted write since BEGIN is gone.
       const error = outcomes.find((o) => !o.ok)?.error ?? new Error('transaction rolled back');
-      return this.#abandon(batch, error);
+      this.#abandon(batch, error);
+      return false;
     }
-    // This connection's readers see the batch from now on; COMMIT and the acks come at the sync.
-    announce(batch, outcomes);
-    this.#uncommitted.push(settler(batch, outcomes));
-    this.#syncNext();
+    return true;
   }
 
-  /** `commitAtSync`: rolls back whatever is open and rejects it all, `batch` included. */
+  /** Rolls back whatever is open and rejects it all, `batch` included. */
   #abandon(batch: PendingWrite[], error: unknown): void {
     if (this.#db.inTransaction) {
       try {
@@ -251,19 +239,18 @@ export class WriteBatcher {
     for (const settle of this.#uncommitted.splice(0)) settle(error);
   }
 
-  /** `commitAtSync`: commits the open transaction; its batches then wait for the sync. */
-  #commitOpen(): void {
-    if (this.#uncommitted.length === 0) return;
-    const settles = this.#uncommitted;
-    this.#uncommitted = [];
+  /** Commits the open transaction (false if that failed); its batches then wait for a sync. */
+  #commitTransaction(): boolean {
+    if (this.#uncommitted.length === 0) return true;
     try {
       this.#commit.run();
     } catch (error) {
       // Not committed (disk full, I/O error, a deferred constraint): nothing in it is durable.
-      this.#uncommitted = settles;
-      return this.#abandon([], error);
+      this.#abandon([], error);
+      return false;
     }
-    this.#unsynced.push(...settles);
+    this.#unsynced.push(...this.#uncommitted.splice(0));
+    return true;
   }
 
   /** Starts a sync covering every batch committed so far, unless one is in flight or due. */
@@ -278,17 +265,18 @@ export class WriteBatcher {
       }, wait);
       return;
     }
-    this.#commitOpen();
+    this.#commitTransaction();
     const settles = this.#unsynced;
     this.#unsynced = [];
-    if (settles.length === 0 || this.#failure !== undefined) {
+    // Without a DurableSync, COMMIT is as durable as it gets: settle at once.
+    if (settles.length === 0 || this.#failure !== undefined || this.#durable === undefined) {
       for (const settle of settles) settle(this.#failure);
       for (const resolve of this.#idle.splice(0)) resolve();
       return;
     }
     this.#syncing = true;
     this.#lastSyncAt = performance.now();
-    this.#durable!.sync((error) => {
+    this.#durable.sync((error) => {
       this.#syncing = false;
       // After a failed fsync the kernel may have dropped the dirty pages: a later fsync can
       // succeed without them. So every write fails from now on (readiness reports it).
